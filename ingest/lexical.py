@@ -1,0 +1,136 @@
+"""The lexical (BM25) index, written beside the vectors by the ingest job and versioned with them.
+
+The index is rebuilt from the chunks in the vector store whenever they change, into a folder named
+by a hash of the chunk ids; a `CURRENT` file, replaced atomically, names the live version. A reader
+therefore always sees a complete index that matches one state of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ingest.store import StoredChunk
+
+_STOPWORDS = "en"
+
+
+def index_version(chunk_ids: Iterable[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(chunk_ids)).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords=_STOPWORDS, stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, searchable with an audience mask."""
+
+    def __init__(self, bm25, chunk_ids: list[str], visibilities: list[str], doc_ids: list[str], version: str) -> None:
+        self.bm25 = bm25
+        self.chunk_ids = chunk_ids
+        self.visibilities = np.asarray(visibilities)
+        self.doc_ids = doc_ids
+        self.version = version
+        self._stem = _stemmer()
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
+
+    @classmethod
+    def build(cls, chunks: Iterable[StoredChunk], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        import bm25s
+
+        ids, texts, visibilities, doc_ids = [], [], [], []
+        for chunk in chunks:
+            ids.append(chunk.chunk_id)
+            # Title and heading are indexed with the body: they carry the words people search by.
+            texts.append(f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('heading', '')}\n{chunk.text}")
+            visibilities.append(str(chunk.metadata.get("visibility", "public")))
+            doc_ids.append(str(chunk.metadata.get("doc_id", "")))
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        if texts:
+            bm25.index(tokenize(texts), show_progress=False)
+        return cls(bm25, ids, visibilities, doc_ids, index_version(ids))
+
+    def _mask(self, visibilities: Sequence[str] | None) -> np.ndarray | None:
+        if visibilities is None:
+            return None
+        key = tuple(sorted(visibilities))
+        if key not in self._masks:
+            self._masks[key] = np.isin(self.visibilities, key).astype(np.float32)
+        return self._masks[key]
+
+    def search(self, query: str, *, k: int = 20, visibilities: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the top-k chunks the visibilities allow; forbidden chunks score 0."""
+        if not self.chunk_ids:
+            return []
+        import bm25s
+
+        tokens = bm25s.tokenize([query], stopwords=_STOPWORDS, stemmer=self._stem, return_ids=False, show_progress=False)[0]
+        vocab = self.bm25.vocab_dict
+        tokens = [token for token in tokens if token in vocab]
+        if not tokens:
+            return []
+        scores = self.bm25.get_scores(tokens)
+        mask = self._mask(visibilities)
+        if mask is not None:
+            scores = scores * mask
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def save(self, root: Path) -> Path:
+        """Write this version under `root/<version>/` and point `root/CURRENT` at it."""
+        folder = root / self.version
+        staging = root / f".{self.version}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if self.chunk_ids:
+            self.bm25.save(str(staging / "bm25"))
+        (staging / "chunks.json").write_text(
+            json.dumps({"ids": self.chunk_ids, "visibility": self.visibilities.tolist(), "doc_ids": self.doc_ids})
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+        pointer = root / ".CURRENT.tmp"
+        pointer.write_text(self.version)
+        os.replace(pointer, root / "CURRENT")
+        for old in root.iterdir():
+            if old.is_dir() and old.name != self.version:
+                shutil.rmtree(old, ignore_errors=True)
+        return folder
+
+    @staticmethod
+    def current_version(root: Path) -> str | None:
+        pointer = root / "CURRENT"
+        return pointer.read_text().strip() if pointer.is_file() else None
+
+    @classmethod
+    def load(cls, root: Path) -> LexicalIndex:
+        import bm25s
+
+        version = cls.current_version(root)
+        if version is None:
+            msg = f"no lexical index under {root}; run `gcot ingest` first"
+            raise FileNotFoundError(msg)
+        folder = root / version
+        data = json.loads((folder / "chunks.json").read_text())
+        bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
+        return cls(bm25, data["ids"], data["visibility"], data["doc_ids"], version)

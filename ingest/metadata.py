@@ -1,0 +1,133 @@
+"""Document metadata: what every ingested document must say about itself.
+
+Metadata comes, in increasing priority, from defaults derived from the file path, an optional
+`_meta.yaml` in the document's folder (defaults for the whole folder, e.g. `visibility: internal`),
+the document's own front matter (Markdown), and an optional sidecar `<file name>.meta.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DocType = Literal["statement", "policy", "skills-framework", "standard", "guidance", "faq"]
+Visibility = Literal["public", "partners", "internal"]
+
+FOLDER_DEFAULTS_NAME = "_meta.yaml"
+SIDECAR_SUFFIX = ".meta.yaml"
+
+_DOC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+
+
+class MetadataError(ValueError):
+    """Metadata that is missing, malformed or of the wrong type."""
+
+
+class DocumentMeta(BaseModel):
+    """Validated metadata of one source document."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    doc_id: str
+    title: str
+    doc_type: DocType = "guidance"
+    visibility: Visibility = "public"
+    source_url: str = ""
+    related_urls: list[str] = Field(default_factory=list)
+    publisher: str = ""
+    published: dt.date | None = None
+    topics: list[str] = Field(default_factory=list)
+    summary_of: str = ""
+
+    @field_validator("doc_id")
+    @classmethod
+    def _doc_id_is_slug(cls, value: str) -> str:
+        if not _DOC_ID.match(value):
+            msg = f"doc_id {value!r} must be lowercase letters, digits, '.', '_' or '-'"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("topics", "related_urls", mode="before")
+    @classmethod
+    def _list_of_strings(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            msg = "must be a list, not a string"
+            raise ValueError(msg)
+        return value
+
+    def chunk_metadata(self) -> dict[str, str | int]:
+        """Flat, Chroma-safe metadata copied onto every chunk of the document."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "visibility": self.visibility,
+            "source_url": self.source_url,
+            "publisher": self.publisher,
+            "published": self.published.isoformat() if self.published else "",
+            "topics": ",".join(self.topics),
+        }
+
+
+def default_doc_id(path: Path, root: Path) -> str:
+    """A stable doc_id from the path relative to the source root: `policy/uk/TSA 2021.pdf` -> `policy-uk-tsa-2021`."""
+    relative = path.relative_to(root).with_suffix("")
+    slug = re.sub(r"[^a-z0-9]+", "-", relative.as_posix().lower()).strip("-")
+    return slug[:128] or "document"
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping. Raises MetadataError with the reason."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        msg = f"unreadable metadata file {path.name}: {exc}"
+        raise MetadataError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"metadata file {path.name} must hold a mapping, not {type(data).__name__}"
+        raise MetadataError(msg)
+    return data
+
+
+def metadata_files(path: Path, root: Path) -> list[Path]:
+    """Folder defaults (outermost first) and the sidecar that apply to `path`, if they exist."""
+    folders = [path.parent, *path.parent.parents]
+    found = [
+        folder / FOLDER_DEFAULTS_NAME
+        for folder in reversed(folders)
+        if folder.is_relative_to(root) and (folder / FOLDER_DEFAULTS_NAME).is_file()
+    ]
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        found.append(sidecar)
+    return found
+
+
+def build_metadata(
+    path: Path, root: Path, *, front_matter: dict[str, Any] | None = None, fallback_title: str = ""
+) -> DocumentMeta:
+    """Merge defaults, folder metadata, front matter and sidecar into a validated DocumentMeta.
+
+    Raises:
+        MetadataError: when a value has the wrong type or a required value is missing.
+    """
+    merged: dict[str, Any] = {"doc_id": default_doc_id(path, root), "title": fallback_title or path.stem}
+    files = metadata_files(path, root)
+    for folder_file in files[:-1] if files and files[-1].name.endswith(SIDECAR_SUFFIX) else files:
+        merged.update({k: v for k, v in read_yaml_mapping(folder_file).items() if k != "doc_id"})
+    merged.update(front_matter or {})
+    if files and files[-1].name.endswith(SIDECAR_SUFFIX):
+        merged.update(read_yaml_mapping(files[-1]))
+    try:
+        return DocumentMeta.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'metadata'}: {err['msg']}" for err in exc.errors()
+        )
+        msg = f"invalid metadata ({problems})"
+        raise MetadataError(msg) from exc

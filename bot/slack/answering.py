@@ -1,0 +1,123 @@
+"""One question from Slack to a posted reply, shared by mentions, DMs, follow-ups and the assistant.
+
+Runs on an answering worker, never on the thread that acks Slack. Whatever goes wrong, the asker gets
+a short apology carrying a reference id, and the log gets one structured line with the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.replies import StreamUnavailable, post_answer, post_notice, stream_answer
+from bot.slack.runtime import Runtime
+from bot.slack.threads import thread_history
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = "You're asking faster than I can keep up. Please wait a minute and ask again."
+APOLOGY = "Sorry, something went wrong while I was answering. Please try again later. Reference: `{ref}`"
+SEARCHING = "is searching the coalition documents…"
+
+
+class AnsweringFailed(Exception):
+    """The answer service returned status `error`."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as Slack delivered it. `text` has mentions stripped; `thread_ts` is where to reply
+    (None: top level of a DM)."""
+
+    text: str
+    user: str
+    channel: str
+    ts: str
+    thread_ts: str | None
+    channel_type: str | None = None
+    team: str | None = None
+    enterprise: str | None = None
+    assistant: bool = False
+    event_id: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.channel_type == "im" or self.assistant
+
+
+@dataclass(frozen=True)
+class Bot:
+    """Who "we" are in this workspace (from Bolt's authorization)."""
+
+    user_id: str | None
+    bot_id: str | None
+
+
+def answer_question(runtime: Runtime, client: WebClient, question: Question, *, bot: Bot,
+                    set_status: Callable[..., object] | None = None) -> None:
+    """Answer `question` in Slack: rate limit, audience, history, answer, reply, remember."""
+    ref = secrets.token_hex(4)
+    started = time.perf_counter()
+    fields = {"ref": ref, "event_id": question.event_id, "channel": question.channel, "assistant": question.assistant}
+    try:
+        limited = runtime.limiter.check(user=question.user, channel=question.channel)
+        if limited:
+            log.info("slack.rate_limited", extra={**fields, "limit": limited})
+            post_notice(client, RATE_LIMITED, channel=question.channel, thread_ts=question.thread_ts,
+                        ephemeral_user=None if question.is_private else question.user)
+            return
+        audience = runtime.audiences.resolve(client, channel=question.channel, user=question.user, team=question.team,
+                                             channel_type=question.channel_type, enterprise=question.enterprise)
+        if question.thread_ts:  # before replying, so a quick follow-up already finds the thread
+            runtime.threads.mark_answered(question.channel, question.thread_ts)
+        if set_status is not None:
+            best_effort(set_status, SEARCHING)
+        history = []
+        if question.thread_ts and question.thread_ts != question.ts:
+            history = thread_history(client, channel=question.channel, thread_ts=question.thread_ts,
+                                     before_ts=question.ts, bot_user_id=bot.user_id, bot_id=bot.bot_id,
+                                     limit=runtime.settings.slack_history_turns)
+        answer = runtime.service.ask(question.text, audience=audience, history=history)
+        if answer.status == "error":
+            raise AnsweringFailed(answer.reason or "error")
+        escalation = answer.status == "no_answer" and bool(runtime.settings.slack_escalation_channel)
+        reply_ts = _reply(runtime, client, question, answer, escalation=escalation)
+        runtime.feedback.record_answer(answer, question=question.text, channel=question.channel,
+                                       question_ts=question.ts, thread_ts=question.thread_ts or question.ts,
+                                       reply_ts=reply_ts)
+        log.info("slack.answered", extra={
+            **fields, "answer_id": answer.answer_id, "status": answer.status, "audience": audience,
+            "citations": len(answer.citations), "history_turns": len(history), "generator": answer.generator,
+            "answer_ms": answer.timings.get("total_ms"), "ms": round((time.perf_counter() - started) * 1000, 1)})
+    except Exception as exc:  # noqa: BLE001 - the asker must hear back whatever failed
+        log.error("slack.answer_failed", exc_info=True, extra={**fields, "error_type": type(exc).__name__})
+        try:
+            post_notice(client, APOLOGY.format(ref=ref), channel=question.channel, thread_ts=question.thread_ts)
+        except Exception:  # noqa: BLE001
+            log.error("slack.apology_failed", exc_info=True, extra=fields)
+
+
+def _reply(runtime: Runtime, client: WebClient, question: Question, answer, *, escalation: bool) -> str:
+    if question.assistant and question.thread_ts and runtime.streaming:
+        try:
+            return stream_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts,
+                                 team=question.team, user=question.user, escalation=escalation)
+        except StreamUnavailable as exc:
+            if exc.permanent:
+                runtime.streaming = False
+            log.info("slack.stream_unavailable", extra={"error": str(exc), "permanent": exc.permanent})
+    return post_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts, escalation=escalation)
+
+
+def best_effort(call: Callable[..., object], *args: object) -> None:
+    """Status and titles are cosmetic: a refusal (e.g. outside an assistant thread) must not stop the answer."""
+    try:
+        call(*args)
+    except SlackApiError as exc:
+        log.debug("slack.cosmetic_call_failed", extra={"error": exc.response.get("error")})

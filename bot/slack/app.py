@@ -1,0 +1,31 @@
+"""Build the Bolt app: one Web API client, the shared runtime, every listener."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+
+from bot.slack.client import build_web_client
+from bot.slack.listeners import register_listeners
+from bot.slack.runtime import Runtime
+
+
+def build_app(runtime: Runtime, *, http: bool) -> App:
+    """The Bolt `App`. Events are acked before any listener runs; listeners run on a bounded pool of
+    `slack_workers` threads, so answering never delays an ack. `http` turns on request signing checks."""
+    settings = runtime.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if http and not secret:
+        msg = "SLACK_SIGNING_SECRET is not set (needed to verify Events API requests)"
+        raise ValueError(msg)
+    app = App(
+        client=build_web_client(settings),
+        signing_secret=secret,
+        request_verification_enabled=http,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="slack-answer"),
+    )
+    app.use(runtime.dedupe.middleware)
+    app.use(runtime.attach)
+    register_listeners(app)
+    return app

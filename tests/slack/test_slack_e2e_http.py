@@ -1,0 +1,336 @@
+"""End to end over real HTTP: uvicorn serving the app on 127.0.0.1, Slack-signed Events API requests,
+the real AnswerService over the test index, and the stand-in Slack Web API recording every call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from slack_events import (
+    assistant_thread_started,
+    block_action,
+    event_envelope,
+    mention,
+    message,
+    post_action,
+    post_event,
+)
+from slack_standin import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    BOT_USER,
+    ESCALATION_CHANNEL,
+    EXTERNAL_USER,
+    GUEST_USER,
+    INTERNAL_CHANNEL,
+    OPTOUT_CHANNEL,
+    SHARED_CHANNEL,
+    STAFF_DM,
+    STAFF_USER,
+    Call,
+)
+
+ANSWERABLE = "When was the GCOT joint statement of intent published?"
+CANARIES = ("BLUE-LANTERN-7", "amber heron", "CORAL-BRIDGE-42", "violet marmot", "SYNTHETIC TEST MATERIAL",
+            "test-internal-steering-briefing", "test-partners-workstream-note")
+INTERNAL_QUESTIONS = (
+    "What is the codename of the synthetic internal workstream on subsea cable resilience?",
+    "What is the canary phrase for the internal steering briefing?",
+    "What is the partners workstream note codename CORAL-BRIDGE-42 about?",
+)
+
+
+def ask(app, standin, channel: str, user: str, text: str, *, thread_ts: str | None = None, **envelope) -> str:
+    """A person posts `text` mentioning the bot; returns the message ts."""
+    ts = standin.add_user_message(channel, user, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
+    response = post_event(app.http, app.events_url, event_envelope(mention(channel, user, text, ts, thread_ts=thread_ts)),
+                          **envelope)
+    assert response.status_code == 200
+    return ts
+
+
+def replies_in(standin, channel: str, thread_ts: str | None, *, count: int = 1) -> list[Call]:
+    return standin.wait_for("chat.postMessage",
+                            lambda c: c.params.get("channel") == channel and c.params.get("thread_ts") == thread_ts,
+                            count=count)
+
+
+def block_texts(call: Call) -> str:
+    return json.dumps(call.blocks, ensure_ascii=False)
+
+
+# --- conversations ---------------------------------------------------------------------------------
+
+def test_mention_gets_threaded_reply_with_blocks_and_sources(slack_app, fresh_standin):
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    assert reply.token == BOT_TOKEN
+    assert "5 October 2023" in reply.params["text"]
+    types = [b["type"] for b in reply.blocks]
+    assert types[0] == "section" and types[-2:] == ["context", "actions"]
+    sources = next(b["text"]["text"] for b in reply.blocks if b["type"] == "section" and "*Sources*" in b["text"]["text"])
+    assert "*[1]* <https://" in sources and "2023-10-05" in sources
+    context = reply.blocks[-2]["elements"][0]["text"]
+    assert context.startswith("Answered for staff")
+    actions = [e["action_id"] for e in reply.blocks[-1]["elements"]]
+    assert actions == ["feedback_helpful", "feedback_not_helpful"]
+    assert reply.params.get("unfurl_links") in (False, "0", "false", 0)
+
+
+def test_dm_gets_reply(slack_app, fresh_standin):
+    ts = fresh_standin.add_user_message(STAFF_DM, STAFF_USER, ANSWERABLE)
+    event = message(STAFF_DM, STAFF_USER, ANSWERABLE, ts, channel_type="im")
+    assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    reply = fresh_standin.wait_for("chat.postMessage", lambda c: c.params["channel"] == STAFF_DM)[0]
+    assert "5 October 2023" in reply.params["text"]
+    assert "thread_ts" not in reply.params  # a top-level DM is answered top level
+
+
+def test_follow_up_in_answered_thread_needs_no_mention_and_gets_history(slack_app, fresh_standin):
+    root = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    replies_in(fresh_standin, INTERNAL_CHANNEL, root)
+    follow_up = "and is it a legally binding agreement?"
+    ts = fresh_standin.add_user_message(INTERNAL_CHANNEL, STAFF_USER, follow_up, thread_ts=root)
+    event = message(INTERNAL_CHANNEL, STAFF_USER, follow_up, ts, thread_ts=root)
+    assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    second = replies_in(fresh_standin, INTERNAL_CHANNEL, root, count=2)[1]
+    assert fresh_standin.calls_to("conversations.replies", lambda c: c.params["ts"] == root)
+    assert "binding" in second.params["text"]  # answered about the joint statement: history was used
+
+
+def test_follow_up_not_answered_in_opt_out_channel_or_unanswered_thread(slack_app, fresh_standin):
+    root = ask(slack_app, fresh_standin, OPTOUT_CHANNEL, STAFF_USER, ANSWERABLE)
+    replies_in(fresh_standin, OPTOUT_CHANNEL, root)
+    ts = fresh_standin.add_user_message(OPTOUT_CHANNEL, STAFF_USER, "and who signed it?", thread_ts=root)
+    post_event(slack_app.http, slack_app.events_url,
+               event_envelope(message(OPTOUT_CHANNEL, STAFF_USER, "and who signed it?", ts, thread_ts=root)))
+    other_root = fresh_standin.add_user_message(INTERNAL_CHANNEL, STAFF_USER, "lunch?")
+    ts2 = fresh_standin.add_user_message(INTERNAL_CHANNEL, STAFF_USER, "what is GCOT?", thread_ts=other_root)
+    post_event(slack_app.http, slack_app.events_url,
+               event_envelope(message(INTERNAL_CHANNEL, STAFF_USER, "what is GCOT?", ts2, thread_ts=other_root)))
+    time.sleep(1.0)
+    assert len(fresh_standin.calls_to("chat.postMessage")) == 1  # only the mention
+
+
+def test_edits_deletions_joins_bots_and_itself_are_ignored(slack_app, fresh_standin):
+    events = [
+        message(INTERNAL_CHANNEL, STAFF_USER, "", "1.1", subtype="message_changed",
+                message={"text": f"<@{BOT_USER}> edited", "user": STAFF_USER, "ts": "1.0"}),
+        message(INTERNAL_CHANNEL, STAFF_USER, "", "1.2", subtype="message_deleted", deleted_ts="1.0"),
+        message(INTERNAL_CHANNEL, STAFF_USER, f"<@{STAFF_USER}> has joined the channel", "1.3", subtype="channel_join"),
+        message(STAFF_DM, "UOTHERBOT", ANSWERABLE, "1.4", channel_type="im", bot_id="BOTHER001", subtype="bot_message"),
+        message(STAFF_DM, BOT_USER, ANSWERABLE, "1.5", channel_type="im", bot_id="BBOT00001"),
+        mention(INTERNAL_CHANNEL, "UOTHERBOT", ANSWERABLE, "1.6") | {"bot_id": "BOTHER001"},
+    ]
+    for event in events:
+        assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    time.sleep(1.0)
+    assert fresh_standin.calls_to("chat.postMessage") == []
+
+
+# --- assistant panel -------------------------------------------------------------------------------
+
+def test_assistant_thread_started_greets_with_suggested_prompts(slack_app, fresh_standin):
+    event = assistant_thread_started(STAFF_DM, STAFF_USER, "1700009000.000100")
+    assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    prompts = fresh_standin.wait_for("assistant.threads.setSuggestedPrompts")[0].params
+    greeting = fresh_standin.wait_for("chat.postMessage")[0].params
+    assert greeting["thread_ts"] == "1700009000.000100" and "Global Coalition" in greeting["text"]
+    prompt_list = json.loads(prompts["prompts"]) if isinstance(prompts["prompts"], str) else prompts["prompts"]
+    assert 3 <= len(prompt_list) <= 4
+    assert all(p["title"] and p["message"] for p in prompt_list)
+
+
+def test_assistant_message_sets_status_and_streams_the_reply(slack_app, fresh_standin):
+    thread_ts = "1700009100.000100"
+    ts = fresh_standin.add_user_message(STAFF_DM, STAFF_USER, ANSWERABLE, thread_ts=thread_ts)
+    event = message(STAFF_DM, STAFF_USER, ANSWERABLE, ts, channel_type="im", thread_ts=thread_ts)
+    assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    stop = fresh_standin.wait_for("chat.stopStream")[0]
+    status = fresh_standin.calls_to("assistant.threads.setStatus")[0]
+    start = fresh_standin.calls_to("chat.startStream")[0]
+    assert status.at < start.at and "searching" in status.params["status"]
+    assert start.params["thread_ts"] == thread_ts and start.params["recipient_user_id"] == STAFF_USER
+    streamed = "".join(c["text"] for call in fresh_standin.calls if call.method.startswith("chat.")
+                       and call.method.endswith("Stream") for c in call.params.get("chunks", []))
+    assert "5 October 2023" in streamed
+    footer = json.dumps(stop.params["blocks"])
+    assert "*Sources*" in footer and "feedback_not_helpful" in footer
+    assert fresh_standin.calls_to("assistant.threads.setTitle")
+    assert fresh_standin.calls_to("chat.postMessage") == []
+
+
+def test_assistant_reply_falls_back_to_one_post_without_streaming(serve, answer_service, fresh_standin):
+    app = serve(answer_service)  # a fresh process-wide "streaming works" flag
+    fresh_standin.streaming_supported = False
+    thread_ts = "1700009200.000100"
+    ts = fresh_standin.add_user_message(STAFF_DM, STAFF_USER, ANSWERABLE, thread_ts=thread_ts)
+    post_event(app.http, app.events_url,
+               event_envelope(message(STAFF_DM, STAFF_USER, ANSWERABLE, ts, channel_type="im", thread_ts=thread_ts)))
+    reply = replies_in(fresh_standin, STAFF_DM, thread_ts)[0]
+    assert "5 October 2023" in reply.params["text"]
+    assert app.runtime.streaming is False
+
+
+# --- no answer, escalation and feedback --------------------------------------------------------------
+
+def test_no_answer_offers_escalation_that_posts_question_and_permalink(slack_app, fresh_standin):
+    question = "What is the best recipe for a sourdough pizza base?"
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, question)
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    buttons = {e["action_id"]: e["value"] for e in reply.blocks[-1]["elements"]}
+    assert "escalate_to_outreach" in buttons
+    answer_id = buttons["escalate_to_outreach"]
+    reply_ts = fresh_standin.messages[-1].ts
+    action = block_action("escalate_to_outreach", answer_id, user=STAFF_USER, channel=INTERNAL_CHANNEL,
+                          message_ts=reply_ts, thread_ts=ts)
+    assert post_action(slack_app.http, slack_app.events_url, action).status_code == 200
+    escalation = fresh_standin.wait_for("chat.postMessage", lambda c: c.params["channel"] == ESCALATION_CHANNEL)[0]
+    told = fresh_standin.wait_for("chat.postEphemeral")[0]
+    permalink = fresh_standin.calls_to("chat.getPermalink")[0]
+    assert permalink.params["message_ts"] == ts
+    assert question in escalation.params["text"] and "/archives/" in escalation.params["text"]
+    assert "I don't have that" not in escalation.params["text"]  # nothing but the question and the link
+    assert told.params["user"] == STAFF_USER and "passed your question" in told.params["text"]
+    # A second click does not post twice.
+    post_action(slack_app.http, slack_app.events_url, action)
+    fresh_standin.wait_for("chat.postEphemeral", count=2)
+    assert len(fresh_standin.calls_to("chat.postMessage", lambda c: c.params["channel"] == ESCALATION_CHANNEL)) == 1
+
+
+def test_feedback_is_stored_and_exported_as_eval_cases(slack_app, fresh_standin, monkeypatch):
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    answer_id = reply.blocks[-1]["elements"][0]["value"]
+    for action_id in ("feedback_not_helpful", "feedback_helpful"):
+        user = STAFF_USER if action_id == "feedback_not_helpful" else GUEST_USER
+        action = block_action(action_id, answer_id, user=user, channel=INTERNAL_CHANNEL, message_ts="1.0", thread_ts=ts)
+        assert post_action(slack_app.http, slack_app.events_url, action).status_code == 200
+    fresh_standin.wait_for("chat.postEphemeral", count=2)
+    votes = {v["helpful"]: v for v in slack_app.runtime.feedback.votes() if v["answer_id"] == answer_id}
+    vote = votes[False]
+    assert vote["question"] == ANSWERABLE and vote["audience"] == "staff"
+    assert vote["doc_ids"] == ["gcot-joint-statement"]
+    assert STAFF_USER not in json.dumps(vote) and len(vote["user_hash"]) == 32
+
+    from gcot.cli import app as gcot_app
+
+    monkeypatch.setenv("GCOT_DATA_DIR", str(slack_app.runtime.settings.data_dir))
+    result = CliRunner().invoke(gcot_app, ["feedback", "export"])
+    assert result.exit_code == 0, result.output
+    cases = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    case = next(c for c in cases if c["id"] == f"fb-{answer_id}")
+    assert case == {"id": f"fb-{answer_id}", "question": ANSWERABLE, "audience": "staff", "answerable": True,
+                    "expect": [], "gold_doc_ids": ["gcot-joint-statement"], "history": [], "category": "feedback",
+                    "needs_review": True}
+
+
+# --- audience ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("channel,user", [(SHARED_CHANNEL, STAFF_USER), (INTERNAL_CHANNEL, GUEST_USER),
+                                          (INTERNAL_CHANNEL, EXTERNAL_USER)])
+def test_public_only_readers_never_receive_internal_content(slack_app, fresh_standin, channel, user):
+    for question in INTERNAL_QUESTIONS:
+        ask(slack_app, fresh_standin, channel, user, question)
+    fresh_standin.wait_for("chat.postMessage", count=len(INTERNAL_QUESTIONS))
+    posted = [c for c in fresh_standin.calls if c.method.startswith(("chat.", "assistant."))]
+    for call in posted:
+        text = call.all_text()
+        assert not any(canary.lower() in text.lower() for canary in CANARIES), text
+    contexts = [b["elements"][0]["text"] for c in fresh_standin.calls_to("chat.postMessage") for b in c.blocks
+                if b["type"] == "context"]
+    assert contexts and all(t.startswith("Answered from public documents") for t in contexts)
+
+
+def test_staff_in_internal_channel_can_read_internal_documents(slack_app, fresh_standin):
+    """The control for the test above: the same question does reach the internal document for staff."""
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, INTERNAL_QUESTIONS[0])
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    assert "BLUE-LANTERN-7" in reply.params["text"]
+
+
+def test_channel_mapping_overrides_the_default(serve, answer_service, fresh_standin):
+    app = serve(answer_service, slack_channel_audiences={INTERNAL_CHANNEL: "academic"})
+    ts = ask(app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, INTERNAL_QUESTIONS[0])
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    assert "BLUE-LANTERN-7" not in reply.all_text()
+    assert "Answered from public documents" in block_texts(reply)
+
+
+# --- operations --------------------------------------------------------------------------------------
+
+def test_bad_signature_and_stale_timestamp_are_rejected(slack_app, fresh_standin):
+    payload = event_envelope(mention(INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE, "1.0"))
+    assert post_event(slack_app.http, slack_app.events_url, payload, secret="wrong-secret").status_code == 401
+    stale = int(time.time()) - 6 * 60
+    assert post_event(slack_app.http, slack_app.events_url, payload, timestamp=stale).status_code == 401
+    time.sleep(0.5)
+    assert fresh_standin.calls_to("chat.postMessage") == []
+
+
+def test_url_verification_challenge_is_answered(slack_app):
+    payload = {"token": "x", "challenge": "abc123", "type": "url_verification"}
+    response = post_event(slack_app.http, slack_app.events_url, payload)
+    assert response.status_code == 200 and "abc123" in response.text
+
+
+def test_retried_event_is_answered_once(slack_app, fresh_standin):
+    ts = fresh_standin.add_user_message(INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    payload = event_envelope(mention(INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE, ts))
+    assert post_event(slack_app.http, slack_app.events_url, payload).status_code == 200
+    for retry in (1, 2):
+        assert post_event(slack_app.http, slack_app.events_url, payload, retry_num=retry).status_code == 200
+    replies_in(fresh_standin, INTERNAL_CHANNEL, ts)
+    time.sleep(1.0)
+    assert len(fresh_standin.calls_to("chat.postMessage")) == 1
+
+
+def test_slack_429_on_post_message_is_retried(slack_app, fresh_standin):
+    fresh_standin.fail_next("chat.postMessage", status=429)
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
+    attempts = [c for c in fresh_standin.calls if c.method == "chat.postMessage"]
+    assert [c.status for c in attempts] == [429, 200]
+    assert reply.at - attempts[0].at >= 1.0  # Retry-After honoured
+
+
+def test_slack_5xx_is_retried(slack_app, fresh_standin):
+    fresh_standin.fail_next("chat.postMessage", status=502)
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    replies_in(fresh_standin, INTERNAL_CHANNEL, ts)
+    assert [c.status for c in fresh_standin.calls if c.method == "chat.postMessage"] == [502, 200]
+
+
+def test_rate_limit_sends_a_friendly_message(serve, answer_service, fresh_standin):
+    app = serve(answer_service, slack_user_rate_per_minute=1)
+    first = ask(app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    replies_in(fresh_standin, INTERNAL_CHANNEL, first)
+    ask(app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+    notice = fresh_standin.wait_for("chat.postEphemeral")[0]
+    assert notice.params["user"] == STAFF_USER and "wait a minute" in notice.params["text"]
+    assert len(fresh_standin.calls_to("chat.postMessage")) == 1
+
+
+def test_logs_carry_ids_but_no_tokens_or_message_bodies(slack_app, fresh_standin, caplog):
+    caplog.set_level(logging.INFO)
+    secret_question = "When was the GCOT joint statement of intent published, asks zebra-quokka?"
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, secret_question)
+    replies_in(fresh_standin, INTERNAL_CHANNEL, ts)
+    time.sleep(0.2)
+    answered = [r for r in caplog.records if r.getMessage() == "slack.answered"]
+    assert answered and answered[0].status == "answered" and answered[0].audience == "staff"
+    from gcot.logs import JsonFormatter
+
+    text = "\n".join(JsonFormatter().format(r) for r in caplog.records if r.levelno >= logging.INFO)
+    for forbidden in (BOT_TOKEN, APP_TOKEN, "test-signing-secret", "zebra-quokka", "5 October 2023"):
+        assert forbidden not in text
+
+
+def test_healthz_and_readyz(slack_app):
+    assert slack_app.http.get(slack_app.base + "/healthz").json() == {"ok": True}
+    ready = slack_app.http.get(slack_app.base + "/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ok": True, "index_loaded": True, "chroma": True}

@@ -102,14 +102,28 @@ def load_markdown(path: Path, root: Path, raw: bytes) -> LoadedDocument:
     import yaml
 
     text = _decode_text(raw)
-    try:
-        post = frontmatter.loads(text)
-    except yaml.YAMLError as exc:
-        msg = f"front matter is not valid YAML: {exc}"
-        raise LoadError(msg) from exc
-    sections = markdown_sections(post.content)
+    front_matter: dict = {}
+    content = text
+    handler = frontmatter.detect_format(text.strip(), frontmatter.handlers)
+    if handler is not None:
+        try:
+            block, content = handler.split(text.strip())
+        except ValueError:
+            block = None  # an opening delimiter without a closing one: plain Markdown
+        if block is not None:
+            try:
+                data = handler.load(block)
+            except (yaml.YAMLError, ValueError) as exc:
+                msg = f"front matter is not valid YAML: {exc}"
+                raise LoadError(msg) from exc
+            # A list or a bare string would otherwise be dropped silently, losing e.g. `visibility`.
+            if data is not None and not isinstance(data, dict):
+                msg = f"front matter must be a mapping of keys to values, not a {type(data).__name__}"
+                raise LoadError(msg)
+            front_matter = dict(data or {})
+    sections = markdown_sections(content.strip())
     title = next((s.heading_path[0] for s in sections if s.heading_path), "")
-    meta = build_metadata(path, root, front_matter=dict(post.metadata), fallback_title=title)
+    meta = build_metadata(path, root, front_matter=front_matter, fallback_title=title)
     return LoadedDocument(meta=meta, sections=sections)
 
 
@@ -145,7 +159,7 @@ def load_pdf(path: Path, root: Path, raw: bytes) -> LoadedDocument:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
@@ -156,6 +170,10 @@ def load_pdf(path: Path, root: Path, raw: bytes) -> LoadedDocument:
         title = str((reader.metadata or {}).get("/Title") or "")
     except LoadError:
         raise
+    except DependencyError as exc:
+        # AES-encrypted files (even ones with an empty user password) need the `cryptography` package.
+        msg = f"encrypted PDF that cannot be decrypted here: {exc}"
+        raise LoadError(msg) from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         msg = f"corrupt or unreadable PDF: {exc}"
         raise LoadError(msg) from exc
@@ -180,9 +198,11 @@ def load_docx(path: Path, root: Path, raw: bytes) -> LoadedDocument:
 
     import docx
 
+    from lxml.etree import LxmlError
+
     try:
         document = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         msg = f"corrupt or unreadable DOCX: {exc}"
         raise LoadError(msg) from exc
 
@@ -247,8 +267,14 @@ def load_document(path: Path, root: Path, *, max_bytes: int = 20_000_000, raw: b
         raise LoadError(msg)
     try:
         document = loader(path, root, raw)
+    except LoadError:
+        raise
     except MetadataError as exc:
         raise LoadError(str(exc)) from exc
+    except Exception as exc:
+        # Parsers raise many kinds of errors on damaged files; one bad file must not stop the run.
+        msg = f"unreadable {path.suffix.lower().lstrip('.').upper()} file ({type(exc).__name__}: {exc})"
+        raise LoadError(msg) from exc
     if not any(section.text.strip() for section in document.sections):
         msg = "no text found in the document"
         raise LoadError(msg)

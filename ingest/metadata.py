@@ -8,6 +8,7 @@ the document's own front matter (Markdown), and an optional sidecar `<file name>
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +109,21 @@ def metadata_files(path: Path, root: Path) -> list[Path]:
     return found
 
 
+_GUARDED_KEYS = ("visibility", "doc_id")
+"""Keys whose silent loss is harmful: a misspelt `visiblity: internal` would publish the document."""
+
+
+def _reject_misspelt_keys(values: dict[str, Any]) -> None:
+    """Unknown keys are ignored, except near-misses of the guarded ones, which are errors."""
+    for key in values:
+        if not isinstance(key, str) or key in DocumentMeta.model_fields:
+            continue
+        close = difflib.get_close_matches(key.lower(), _GUARDED_KEYS, n=1, cutoff=0.8)
+        if close:
+            msg = f"invalid metadata ({key}: unknown key, did you mean {close[0]!r}?)"
+            raise MetadataError(msg)
+
+
 def build_metadata(
     path: Path, root: Path, *, front_matter: dict[str, Any] | None = None, fallback_title: str = ""
 ) -> DocumentMeta:
@@ -123,6 +139,7 @@ def build_metadata(
     merged.update(front_matter or {})
     if files and files[-1].name.endswith(SIDECAR_SUFFIX):
         merged.update(read_yaml_mapping(files[-1]))
+    _reject_misspelt_keys(merged)
     try:
         return DocumentMeta.model_validate(merged)
     except ValidationError as exc:

@@ -239,6 +239,12 @@ def _run(
         except (LoadError, MetadataError, OSError) as exc:
             errors.append({"path": key, "error": str(exc)})
             failed_paths.add(key)
+            # A file that broke keeps what it had indexed, doc_ids included: no other file takes them over.
+            for entry in by_path.get(key, []):
+                if (newcomer := pending.pop(entry.doc_id, None)) is not None:
+                    errors.append({"path": newcomer.path, "error": f"duplicate doc_id {entry.doc_id!r}: also claimed by {key}"})
+                    failed_paths.add(newcomer.path)
+                kept_doc_ids.add(entry.doc_id)
             continue
         doc_id = document.meta.doc_id
         claimant = pending.get(doc_id)

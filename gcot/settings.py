@@ -14,7 +14,6 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Audience = Literal["staff", "industry", "academic"]
-Visibility = Literal["public", "partners", "internal"]
 
 DEFAULT_AUDIENCE_VISIBILITY: dict[str, list[str]] = {
     "staff": ["public", "partners", "internal"],
@@ -60,6 +59,8 @@ class Settings(BaseSettings):
         validation_alias="GCOT_AUDIENCE_VISIBILITY",
     )
     """Which document visibilities each audience may read (JSON in the environment)."""
+    refusal_threshold: float = Field(default=0.45, validation_alias="GCOT_REFUSAL_THRESHOLD")
+    """Answers whose best evidence scores below this are `no_answer` (calibrated, see evals/README.md)."""
     generator: Literal["extractive", "llm"] = Field(default="extractive", validation_alias="GCOT_GENERATOR")
     llm_provider: str = Field(default="openai", validation_alias="GCOT_LLM_PROVIDER")
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="GCOT_LLM_MODEL")

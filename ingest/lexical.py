@@ -74,21 +74,57 @@ class LexicalIndex:
             self._masks[key] = np.isin(self.visibilities, key).astype(np.float32)
         return self._masks[key]
 
-    def search(self, query: str, *, k: int = 20, visibilities: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) for the top-k chunks the visibilities allow; forbidden chunks score 0."""
-        if not self.chunk_ids:
-            return []
+    def raw_tokens(self, text: str) -> list[str]:
+        """Stemmed, stopword-free tokens of `text`, known to the index or not."""
         import bm25s
 
-        tokens = bm25s.tokenize([query], stopwords=_STOPWORDS, stemmer=self._stem, return_ids=False, show_progress=False)[0]
-        vocab = self.bm25.vocab_dict
-        tokens = [token for token in tokens if token in vocab]
-        if not tokens:
+        return bm25s.tokenize([text], stopwords=_STOPWORDS, stemmer=self._stem, return_ids=False, show_progress=False)[0]
+
+    def query_tokens(self, text: str) -> list[str]:
+        """Stemmed, stopword-free tokens of `text` that occur in the index vocabulary."""
+        if not self.chunk_ids:
             return []
+        return [token for token in self.raw_tokens(text) if token in self.bm25.vocab_dict]
+
+    def vocabulary(self, visibilities: Sequence[str] | None = None) -> frozenset[str]:
+        """Tokens that occur in at least one chunk the visibilities allow."""
+        key = ("vocab", *sorted(visibilities or ()))
+        if key not in self._masks:
+            if not self.chunk_ids:
+                self._masks[key] = frozenset()
+            elif visibilities is None:
+                self._masks[key] = frozenset(self.bm25.vocab_dict)
+            else:
+                allowed = np.isin(self.visibilities, list(visibilities))
+                indptr = np.asarray(self.bm25.scores["indptr"])
+                hits = np.concatenate([[0], np.cumsum(allowed[np.asarray(self.bm25.scores["indices"])])])
+                present = (hits[indptr[1:]] - hits[indptr[:-1]]) > 0
+                by_index = {index: token for token, index in self.bm25.vocab_dict.items()}
+                self._masks[key] = frozenset(by_index[i] for i in np.flatnonzero(present) if i in by_index)
+        return self._masks[key]
+
+    def _scores(self, query: str, visibilities: Sequence[str] | None) -> np.ndarray | None:
+        tokens = self.query_tokens(query) if self.chunk_ids else []
+        if not tokens:
+            return None
         scores = self.bm25.get_scores(tokens)
         mask = self._mask(visibilities)
-        if mask is not None:
-            scores = scores * mask
+        return scores * mask if mask is not None else scores
+
+    def scores_for(self, query: str, chunk_ids: Sequence[str], *, visibilities: Sequence[str] | None = None) -> dict[str, float]:
+        """BM25 scores of specific chunks (0 for chunks the visibilities forbid)."""
+        scores = self._scores(query, visibilities)
+        if scores is None:
+            return dict.fromkeys(chunk_ids, 0.0)
+        if not hasattr(self, "_position"):
+            self._position = {chunk_id: i for i, chunk_id in enumerate(self.chunk_ids)}
+        return {cid: float(scores[self._position[cid]]) if cid in self._position else 0.0 for cid in chunk_ids}
+
+    def search(self, query: str, *, k: int = 20, visibilities: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the top-k chunks the visibilities allow; forbidden chunks score 0."""
+        scores = self._scores(query, visibilities)
+        if scores is None:
+            return []
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

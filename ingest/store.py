@@ -19,6 +19,7 @@ import numpy as np
 
 from gcot.settings import Settings
 
+ALL_VISIBILITIES = ("public", "partners", "internal")
 _ADD_BATCH = 5000  # Chroma accepts at most 5,461 records per call
 
 
@@ -95,6 +96,8 @@ class VectorStore:
             offset += page_size
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
         page = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         found = {
             chunk_id: StoredChunk(chunk_id, text or "", dict(metadata or {}))
@@ -106,7 +109,9 @@ class VectorStore:
         self, embedding: np.ndarray, *, k: int = 20, visibilities: Sequence[str] | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """Top-k chunks by cosine similarity, filtered inside Chroma to the allowed visibilities."""
-        where = {"visibility": {"$in": list(visibilities)}} if visibilities is not None else None
+        # Every visibility allowed means no filter at all (a `where` costs Chroma a filtered search).
+        unrestricted = visibilities is None or set(visibilities) >= set(ALL_VISIBILITIES)
+        where = None if unrestricted else {"visibility": {"$in": list(visibilities)}}
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=k,
@@ -119,6 +124,24 @@ class VectorStore:
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
         ]
+
+    def metadatas(self, *, page_size: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every chunk's metadata (no texts), in pages."""
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=page_size, offset=offset)
+            yield from (dict(m or {}) for m in page["metadatas"])
+            if len(page["ids"]) < page_size:
+                return
+            offset += page_size
+
+    def similarities(self, embedding: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of `embedding` to the stored (normalised) vectors of `ids`."""
+        page = self.collection.get(ids=list(ids), include=["embeddings"])
+        if not page["ids"]:
+            return {}
+        vectors = np.asarray(page["embeddings"], dtype=np.float32)
+        return dict(zip(page["ids"], (vectors @ np.asarray(embedding, dtype=np.float32)).tolist(), strict=True))
 
     def heartbeat(self) -> bool:
         try:

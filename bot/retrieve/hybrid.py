@@ -1,0 +1,173 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) results fused into one ranking.
+
+Both searches apply the audience's visibilities inside the query (Chroma `where`, BM25 mask), so a
+chunk the audience may not read is never a candidate. Fusion is either reciprocal-rank fusion or a
+convex combination of min-max-normalised scores over the union of both candidate lists, where every
+candidate gets both of its scores (BM25 from the full score vector, cosine from its stored
+embedding); the defaults were tuned on SciFact's train queries (see evals/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from bot.answer.types import RetrievedChunk
+from gcot.settings import Settings
+from ingest.embedding import Embedder, model_info
+from ingest.lexical import LexicalIndex
+from ingest.pipeline import lexical_dir
+from ingest.store import StoredChunk, VectorStore, open_vector_store
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How dense and lexical rankings are combined.
+
+    Attributes:
+        method: "convex" (weighted sum of normalised scores) or "rrf". Defaults to "convex".
+        alpha: weight of the dense score in convex fusion. Defaults to 0.5.
+        rrf_k: the constant in 1 / (rrf_k + rank). Defaults to 60.
+        candidates: results taken from each list before fusing. Defaults to 100.
+    """
+
+    method: Literal["convex", "rrf"] = "convex"
+    alpha: float = 0.5
+    rrf_k: int = 60
+    candidates: int = 100
+
+
+class HybridRetriever:
+    """Query -> ranked chunks, filtered by visibility. Loads its indexes once.
+
+    Example:
+        >>> retriever = HybridRetriever.from_settings(Settings())
+        >>> [hit.doc_id for hit in retriever.search("When did GCOT launch?", k=3, visibilities=["public"])]
+    """
+
+    def __init__(self, store: VectorStore, lexical: LexicalIndex, embedder: Embedder, *, fusion: FusionConfig | None = None) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.embedder = embedder
+        self.fusion = fusion or FusionConfig()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None, fusion: FusionConfig | None = None) -> HybridRetriever:
+        model_path = settings.model_path()
+        name, dimension = model_info(model_path)
+        try:
+            store = open_vector_store(settings, model_name=name, dimension=dimension, create=False)
+        except Exception as exc:  # Chroma raises its own NotFoundError types; the advice is the same
+            msg = f"no index for model {name!r} in {settings.data_dir} (run `gcot ingest` first): {exc}"
+            raise FileNotFoundError(msg) from exc
+        lexical = LexicalIndex.load(lexical_dir(settings, store.name))
+        embedder = embedder or Embedder(model_path, batch_size=settings.embedding_batch_size)
+        return cls(store, lexical, embedder, fusion=fusion)
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 8,
+        visibilities: Sequence[str] | None = None,
+        mode: Mode = "hybrid",
+        fusion: FusionConfig | None = None,
+    ) -> list[RetrievedChunk]:
+        """The k best chunks for `query` among those the visibilities allow (None: no filter)."""
+        fusion = fusion or self.fusion
+        n = max(k, fusion.candidates)
+        dense: dict[str, tuple[StoredChunk, float]] = {}
+        query_vector = None
+        if mode in ("hybrid", "dense"):
+            query_vector = self.embedder.embed_query(query)
+            dense = {c.chunk_id: (c, s) for c, s in self.store.query(query_vector, k=n, visibilities=visibilities)}
+        if mode == "dense":
+            return [_hit(chunk, score) for chunk, score in sorted(dense.values(), key=lambda x: -x[1])[:k]]
+
+        lexical_ranked = self.lexical.search(query, k=n, visibilities=visibilities)
+        if mode == "bm25":
+            chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in lexical_ranked[:k]])}
+            return [_hit(chunks[cid], score) for cid, score in lexical_ranked[:k] if cid in chunks]
+
+        if fusion.method == "rrf":
+            fused = _rrf([list(dense)] + [[cid for cid, _ in lexical_ranked]], fusion.rrf_k)
+        else:
+            fused = self._convex(query, query_vector, dense, lexical_ranked, visibilities, fusion.alpha)
+        top = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        missing = [cid for cid, _ in top if cid not in dense]
+        chunks = {cid: chunk for cid, (chunk, _) in dense.items()}
+        chunks.update({c.chunk_id: c for c in self.store.get(missing)} if missing else {})
+        return [_hit(chunks[cid], score) for cid, score in top if cid in chunks]
+
+    def _convex(
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        dense: dict[str, tuple[StoredChunk, float]],
+        lexical_ranked: list[tuple[str, float]],
+        visibilities: Sequence[str] | None,
+        alpha: float,
+    ) -> dict[str, float]:
+        lexical_scores = dict(lexical_ranked)
+        union = list(dict.fromkeys([*dense, *lexical_scores]))
+        if not union:
+            return {}
+        # Every candidate gets both scores: BM25 is exact for all, cosine comes from stored embeddings.
+        missing_dense = [cid for cid in union if cid not in dense]
+        cosine = {cid: score for cid, (_, score) in dense.items()}
+        if missing_dense:
+            cosine.update(self.store.similarities(query_vector, missing_dense))
+        missing_lexical = [cid for cid in union if cid not in lexical_scores]
+        if missing_lexical:
+            lexical_scores.update(self.lexical.scores_for(query, missing_lexical, visibilities=visibilities))
+        d = _minmax(np.array([cosine.get(cid, 0.0) for cid in union]))
+        b = _minmax(np.array([lexical_scores.get(cid, 0.0) for cid in union]))
+        return dict(zip(union, (alpha * d + (1 - alpha) * b).tolist(), strict=True))
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, 1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def _hit(chunk: StoredChunk, score: float) -> RetrievedChunk:
+    return RetrievedChunk(
+        chunk_id=chunk.chunk_id,
+        doc_id=str(chunk.metadata.get("doc_id", "")),
+        visibility=str(chunk.metadata.get("visibility", "public")),
+        score=float(score),
+        text=chunk.text,
+        metadata=chunk.metadata,
+    )
+
+
+class AudienceRetriever(BaseRetriever):
+    """The LangChain face of HybridRetriever for one audience: query -> list[Document]."""
+
+    retriever: HybridRetriever
+    visibilities: list[str]
+    k: int = 8
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(page_content=hit.text, metadata={**hit.metadata, "chunk_id": hit.chunk_id, "score": hit.score}, id=hit.chunk_id)
+            for hit in self.retriever.search(query, k=self.k, visibilities=self.visibilities)
+        ]

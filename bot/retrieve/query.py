@@ -1,0 +1,113 @@
+"""From what a person typed to what the retriever searches for.
+
+Three deterministic steps: strip Slack markup, make a follow-up standalone using the earlier turns,
+and expand acronyms from the corpus glossary. The question's wording never changes who may read
+what: the audience is a separate argument everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.answer.types import Turn
+
+_USER_OR_CHANNEL = re.compile(r"<[@#!][^>|]*(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|([^>]*))?>")
+_EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_SPACES = re.compile(r"\s+")
+
+
+def strip_slack_markup(text: str) -> str:
+    """Remove mentions, channel links, special pings and emoji codes; keep a link's label (or URL).
+
+    >>> strip_slack_markup("<@U123> what is <#C1|gcot> :wave: see <https://x.org|the page>")
+    'what is #gcot see the page'
+    """
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _USER_OR_CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(0).startswith("<#") and m.group(1) else "", text)
+    text = _EMOJI.sub(" ", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return _SPACES.sub(" ", text).strip()
+
+
+# --- follow-ups ------------------------------------------------------------------------------------
+
+_FOLLOW_UP_START = re.compile(
+    r"^(and|also|or|but|what about|how about|what of|same for|and what|and how|and when|and who|then|so)\b", re.I
+)
+_ANAPHORA = re.compile(r"\b(it|its|it's|they|their|them|that|this|those|these|there|he|she|his|her|the same)\b", re.I)
+
+
+def is_follow_up(question: str) -> bool:
+    """A short or referring question that needs the earlier turns to make sense."""
+    words = re.findall(r"[\w'-]+", question)
+    return bool(_FOLLOW_UP_START.match(question.strip())) or len(words) <= 4 or bool(_ANAPHORA.search(question))
+
+
+@dataclass(frozen=True)
+class StandaloneQuestion:
+    """The question to answer, plus earlier context that should weigh less than the question itself."""
+
+    text: str
+    question: str
+    context: str = ""
+
+
+def make_standalone(question: str, history: Sequence[Turn] = ()) -> StandaloneQuestion:
+    """Attach the last user question to a follow-up such as "and for 4G?"; leave other questions alone."""
+    previous = next((turn.content for turn in reversed(history) if turn.role == "user"), "")
+    previous = strip_slack_markup(previous)
+    if not previous or not is_follow_up(question):
+        return StandaloneQuestion(text=question, question=question)
+    return StandaloneQuestion(text=f"{question} (following up on: {previous})", question=question, context=previous)
+
+
+# --- glossary ----------------------------------------------------------------------------------
+
+_TABLE_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|")
+_COMMON_WORDS = {"ran", "mic", "set", "it", "us", "uk", "eu", "ai"}
+
+
+class Glossary:
+    """Acronym -> expansion, read from the glossary document's Markdown table."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+        self._lower = {acronym.lower(): acronym for acronym in entries}
+        if entries:
+            alternatives = "|".join(re.escape(a) for a in sorted(entries, key=len, reverse=True))
+            self._pattern = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.I)
+        else:
+            self._pattern = None
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Glossary:
+        entries: dict[str, str] = {}
+        for text in texts:
+            for line in text.splitlines():
+                match = _TABLE_ROW.match(line.strip())
+                if not match:
+                    continue
+                acronym, expansion = match.group(1).strip("* `"), match.group(2).strip()
+                if acronym.lower() in {"acronym", "---"} or set(acronym) <= set("-: "):
+                    continue
+                entries.setdefault(acronym, expansion)
+        return cls(entries)
+
+    def expand(self, text: str) -> str:
+        """Append each acronym's expansion once: "TSA fines" -> "TSA fines (Telecommunications (Security) Act 2021)"."""
+        if self._pattern is None:
+            return text
+        expansions: list[str] = []
+        for match in self._pattern.finditer(text):
+            typed = match.group(1)
+            acronym = self._lower[typed.lower()]
+            # Lower-case typing counts only where it cannot be an ordinary word ("ran", "mic").
+            if typed != acronym and typed.lower() in _COMMON_WORDS:
+                continue
+            expansion = self.entries[acronym]
+            if expansion.lower() not in text.lower() and expansion not in expansions:
+                expansions.append(expansion)
+        return f"{text} ({'; '.join(expansions)})" if expansions else text

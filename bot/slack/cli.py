@@ -33,6 +33,7 @@ def slack(
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    service.ask("What is the Global Coalition on Telecommunications?", audience="industry")  # first call is slow
     try:
         if use_http:
             from bot.slack.http_app import serve_http

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from bot.slack.mrkdwn import plain_text
+
 GREETING = ("Hi! I answer questions about the Global Coalition on Telecommunications and its partners' "
             "telecoms policy, using the coalition's documents, and I cite my sources. What would you like to know?")
 
@@ -30,6 +32,6 @@ def suggested_prompts(docs: list[dict[str, Any]], *, n: int = 4) -> list[dict[st
         if topic in _SKIP:
             continue
         label = _LABELS.get(topic, topic.replace("-", " "))
-        prompts.append({"title": f"About {label}"[:75],
-                        "message": f"What do the coalition's documents say about {label}?"})
+        prompts.append({"title": plain_text(f"About {label}", 75),
+                        "message": plain_text(f"What do the coalition's documents say about {label}?", 200)})
     return prompts

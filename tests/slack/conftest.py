@@ -100,16 +100,21 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory, corpus_index: Settings,
-          standin: SlackStandIn) -> Iterator[Callable[..., RunningApp]]:
+def make_slack_settings(tmp_path_factory: pytest.TempPathFactory, corpus_index: Settings,
+                        standin: SlackStandIn) -> Callable[..., Settings]:
+    """`make_slack_settings(**overrides)` -> test Settings pointing at the stand-in, with a fresh data dir."""
+    return lambda **overrides: slack_settings(corpus_index, standin, tmp_path_factory.mktemp("slack_app"), **overrides)
+
+
+@pytest.fixture(scope="module")
+def serve(make_slack_settings: Callable[..., Settings]) -> Iterator[Callable[..., RunningApp]]:
     """`serve(service, **settings_overrides)` -> a RunningApp; all are stopped at module end."""
     from bot.slack.http_app import build_http_app
 
     running: list[RunningApp] = []
 
     def start(service, **overrides: object) -> RunningApp:
-        settings = slack_settings(corpus_index, standin, tmp_path_factory.mktemp("slack_app"), **overrides)
-        app = RunningApp(build_http_app(settings, service))
+        app = RunningApp(build_http_app(make_slack_settings(**overrides), service))
         running.append(app)
         return app
 

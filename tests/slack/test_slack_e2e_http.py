@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from slack_events import (
     assistant_thread_started,
@@ -202,7 +205,7 @@ def test_no_answer_offers_escalation_that_posts_question_and_permalink(slack_app
     assert len(fresh_standin.calls_to("chat.postMessage", lambda c: c.params["channel"] == ESCALATION_CHANNEL)) == 1
 
 
-def test_feedback_is_stored_and_exported_as_eval_cases(slack_app, fresh_standin, monkeypatch):
+def test_feedback_is_stored_and_exported_as_eval_cases(slack_app, fresh_standin):
     ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
     reply = replies_in(fresh_standin, INTERNAL_CHANNEL, ts)[0]
     answer_id = reply.blocks[-1]["elements"][0]["value"]
@@ -217,12 +220,14 @@ def test_feedback_is_stored_and_exported_as_eval_cases(slack_app, fresh_standin,
     assert vote["doc_ids"] == ["gcot-joint-statement"]
     assert STAFF_USER not in json.dumps(vote) and len(vote["user_hash"]) == 32
 
-    from gcot.cli import app as gcot_app
-
-    monkeypatch.setenv("GCOT_DATA_DIR", str(slack_app.runtime.settings.data_dir))
-    result = CliRunner().invoke(gcot_app, ["feedback", "export"])
-    assert result.exit_code == 0, result.output
-    cases = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    out = slack_app.runtime.settings.data_dir / "feedback-cases.jsonl"
+    env = {**os.environ, "GCOT_DATA_DIR": str(slack_app.runtime.settings.data_dir)}
+    gcot = str(Path(sys.executable).parent / "gcot")
+    result = subprocess.run([gcot, "feedback", "export", "--out", str(out)],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Exported 1 not-helpful" in result.stderr
+    cases = [json.loads(line) for line in out.read_text().splitlines()]
     case = next(c for c in cases if c["id"] == f"fb-{answer_id}")
     assert case == {"id": f"fb-{answer_id}", "question": ANSWERABLE, "audience": "staff", "answerable": True,
                     "expect": [], "gold_doc_ids": ["gcot-joint-statement"], "history": [], "category": "feedback",
@@ -317,8 +322,7 @@ def test_rate_limit_sends_a_friendly_message(serve, answer_service, fresh_standi
 
 def test_logs_carry_ids_but_no_tokens_or_message_bodies(slack_app, fresh_standin, caplog):
     caplog.set_level(logging.INFO)
-    secret_question = "When was the GCOT joint statement of intent published, asks zebra-quokka?"
-    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, secret_question)
+    ts = ask(slack_app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
     replies_in(fresh_standin, INTERNAL_CHANNEL, ts)
     time.sleep(0.2)
     answered = [r for r in caplog.records if r.getMessage() == "slack.answered"]
@@ -326,7 +330,7 @@ def test_logs_carry_ids_but_no_tokens_or_message_bodies(slack_app, fresh_standin
     from gcot.logs import JsonFormatter
 
     text = "\n".join(JsonFormatter().format(r) for r in caplog.records if r.levelno >= logging.INFO)
-    for forbidden in (BOT_TOKEN, APP_TOKEN, "test-signing-secret", "zebra-quokka", "5 October 2023"):
+    for forbidden in (BOT_TOKEN, APP_TOKEN, "test-signing-secret", ANSWERABLE, "joint statement", "5 October 2023"):
         assert forbidden not in text
 
 

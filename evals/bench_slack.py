@@ -1,0 +1,148 @@
+"""Benchmark the Slack app over loopback: ack latency and event-to-first-reply.
+
+Starts the stand-in Slack Web API (tests/slack/slack_standin.py) in this process and the real app as a
+subprocess (`gcot slack --http`, the production path: uvicorn, Bolt, answering workers, the real
+AnswerService over the index in GCOT_DATA_DIR), then sends N Slack-signed `app_mention` events at a
+fixed rate, each in its own thread, cycling through a set of questions.
+
+    ack latency      send -> HTTP 200 from /slack/events            (Slack's limit: 3 s)
+    first reply      send -> the stand-in receives chat.postMessage for that thread
+
+Usage:
+    GCOT_DATA_DIR=.data .venv/bin/python evals/bench_slack.py --events 200 --rate 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "slack"))
+
+from slack_events import SIGNING_SECRET, event_envelope, mention, post_event  # noqa: E402
+from slack_standin import APP_TOKEN, BOT_TOKEN, BOT_USER, INTERNAL_CHANNEL, STAFF_USER, SlackStandIn  # noqa: E402
+
+QUESTIONS = [
+    "When was the GCOT joint statement of intent published?",
+    "How often does the GCOT steering group meet?",
+    "What are the collaboration areas GCOT partners said they would work on?",
+    "What does the UK Telecommunications (Security) Act 2021 do?",
+    "What is Open RAN?",
+    "What is the NICE framework?",
+    "What are the 6G principles?",
+    "Which countries are in the coalition?",
+    "What is the best sourdough recipe?",
+    "What telecoms skills frameworks exist?",
+]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def start_app(standin: SlackStandIn, port: int, data_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "GCOT_DATA_DIR": data_dir, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.api_url,
+           "SLACK_USER_RATE_PER_MINUTE": "100000", "SLACK_CHANNEL_RATE_PER_MINUTE": "100000",
+           "GCOT_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    gcot = str(Path(sys.executable).parent / "gcot")
+    return subprocess.Popen([gcot, "slack", "--http", "--port", str(port)], env=env, cwd=ROOT)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"app exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("app not ready in time")
+
+
+def run(events: int, rate: float, port: int, data_dir: str) -> dict:
+    standin = SlackStandIn().start()
+    proc = start_app(standin, port, data_dir)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        client = httpx.Client(timeout=10, limits=httpx.Limits(max_connections=32))
+        sent: dict[str, float] = {}
+        acks: list[float] = []
+
+        def send(i: int) -> None:
+            question = QUESTIONS[i % len(QUESTIONS)]
+            ts = standin.add_user_message(INTERNAL_CHANNEL, STAFF_USER, f"<@{BOT_USER}> {question}")
+            payload = event_envelope(mention(INTERNAL_CHANNEL, STAFF_USER, question, ts))
+            start = time.monotonic()
+            sent[ts] = start
+            response = post_event(client, base + "/slack/events", payload)
+            acks.append((time.monotonic() - start) * 1000)
+            assert response.status_code == 200, response.status_code
+
+        # One warm-up event outside the measurement (first TCP connection, caches).
+        send(0)
+        standin.wait_for("chat.postMessage", timeout=30)
+        standin.reset()
+        sent.clear()
+        acks.clear()
+
+        began = time.monotonic()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            for i in range(events):
+                delay = began + i / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(send, i)
+        replies = standin.wait_for("chat.postMessage", count=events, timeout=120 + events / rate)
+        first: dict[str, float] = {}
+        for call in replies:
+            thread = call.params.get("thread_ts")
+            if thread in sent and thread not in first:
+                first[thread] = (call.at - sent[thread]) * 1000
+        reply_ms = list(first.values())
+        result = {
+            "events": events, "rate_per_s": rate, "replies": len(first),
+            "ack_ms": {"p50": round(statistics.median(acks), 1), "p95": round(percentile(acks, 95), 1),
+                       "p99": round(percentile(acks, 99), 1), "max": round(max(acks), 1)},
+            "first_reply_ms": {"p50": round(statistics.median(reply_ms), 1), "p95": round(percentile(reply_ms, 95), 1),
+                               "p99": round(percentile(reply_ms, 99), 1), "max": round(max(reply_ms), 1)},
+            "goals": {"ack_p99_ms<=50": percentile(acks, 99) <= 50, "first_reply_p95_ms<=1000": percentile(reply_ms, 95) <= 1000},
+        }
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        standin.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=4.0, help="events per second (open loop). Defaults to 4.")
+    parser.add_argument("--port", type=int, default=3917)
+    parser.add_argument("--data-dir", default=os.environ.get("GCOT_DATA_DIR", ".data"))
+    args = parser.parse_args()
+    print(json.dumps(run(args.events, args.rate, args.port, args.data_dir), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -187,6 +187,8 @@ class QuestionScore:
     """Share of cited chunks holding an expected fact; None when nothing was cited or not applicable."""
     false_answer: bool | None = None
     false_refusal: bool | None = None
+    answer_words: int | None = None
+    """Words in the answer text when the status is "answered" (context for recall: stuffing scores high)."""
     leaked_docs: list[str] = field(default_factory=list)
     missing_facts: list[list[str]] = field(default_factory=list)
 
@@ -233,6 +235,7 @@ def score_question(
         latency_ms=float(latency_ms), leaked_docs=list(leaked_docs),
     )
     answered = status == "answered"
+    score.answer_words = len(text.split()) if answered else None
     if not answerable:
         score.false_answer = answered
         return score
@@ -298,6 +301,7 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict[str, Any]:
             "fact_recall": _mean(s.fact_recall for s in scores),
             "accuracy": _mean(s.accurate for s in scores),
             "citation_support": _mean(s.citation_support for s in scores),
+            "mean_words": _mean(s.answer_words for s in scores),
         },
         "refusal": {
             "false_answer_rate": false_answer_rate,

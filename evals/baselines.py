@@ -1,0 +1,115 @@
+"""Baselines evaluated beside the assistant, on the same questions and the same index.
+
+Both implement the runner's one-method protocol, `ask(question, *, audience, history) -> Answer`:
+
+- `Bm25Baseline`: BM25 only (the project's lexical index, filtered by the audience), the top 4
+  chunks stuffed into the answer.
+- `NaiveLangChainBaseline`: the recipe a user would write first: `langchain_chroma.Chroma` over the
+  same collection with `HuggingFaceEmbeddings`, `similarity_search(question, k=4)`, no filter, no
+  threshold, the chunks stuffed into the answer. It ignores the audience on purpose; the leaks it
+  shows are the finding.
+
+Both retrieve 10 chunks so retrieval metrics (hit@5, MRR@10) are measured at the same depth as for
+the assistant; the answer uses the top 4, as the recipes do. Neither ever declines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.answer.types import Answer, Citation, RetrievedChunk, Turn
+from gcot.settings import Settings
+
+STUFFED = 4
+DEPTH = 10
+
+
+def stuffed_answer(question: str, audience: str, hits: Sequence[RetrievedChunk], *, generator: str, k: int = STUFFED) -> Answer:
+    """An answer whose text is the top-k chunks concatenated, each cited; always "answered"."""
+    top = list(hits[:k])
+    return Answer(
+        status="answered",
+        text="\n\n".join(f"[{n}] {hit.text}" for n, hit in enumerate(top, 1)),
+        citations=[
+            Citation(
+                n=n,
+                doc_id=hit.doc_id,
+                title=str(hit.metadata.get("title", "")),
+                source_url=str(hit.metadata.get("source_url", "")),
+                snippet=hit.text[:300],
+                heading=str(hit.metadata.get("heading", "")),
+                chunk_id=hit.chunk_id,
+            )
+            for n, hit in enumerate(top, 1)
+        ],
+        audience=audience,
+        question=question,
+        standalone_question=question,
+        generator=generator,
+        confidence=1.0,
+        retrieved=list(hits),
+    )
+
+
+class Bm25Baseline:
+    """BM25 over the project's lexical index, filtered to what the audience may read.
+
+    Args:
+        retriever: a loaded `HybridRetriever` (its lexical index is used, mode "bm25").
+        settings: for the audience -> visibilities mapping.
+    """
+
+    name = "bm25"
+    label = "BM25 only"
+
+    def __init__(self, retriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+
+    def ask(self, question: str, *, audience: str, history: Sequence[Turn] = ()) -> Answer:
+        hits = self.retriever.search(question, k=DEPTH, visibilities=self.settings.visibilities_for(audience), mode="bm25")
+        return stuffed_answer(question, audience, hits, generator=self.name)
+
+
+class NaiveLangChainBaseline:
+    """Dense top-4 similarity search through LangChain over the same Chroma collection, no filter.
+
+    Args:
+        settings: where the index is; the collection name and model come from it.
+        embeddings: a LangChain `Embeddings`. Defaults to `HuggingFaceEmbeddings` on the configured
+            model folder with normalised embeddings (as the index was built).
+    """
+
+    name = "naive_langchain"
+    label = "Naive LangChain"
+
+    def __init__(self, settings: Settings, *, embeddings=None) -> None:
+        from langchain_chroma import Chroma
+
+        from ingest.embedding import _offline, model_info
+        from ingest.store import chroma_client, collection_name
+
+        _offline()
+        if embeddings is None:
+            from langchain_huggingface import HuggingFaceEmbeddings
+
+            embeddings = HuggingFaceEmbeddings(
+                model_name=str(settings.model_path()), encode_kwargs={"normalize_embeddings": True}
+            )
+        name = collection_name(settings.collection_prefix, *model_info(settings.model_path()))
+        self.store = Chroma(client=chroma_client(settings), collection_name=name, embedding_function=embeddings)
+
+    def ask(self, question: str, *, audience: str, history: Sequence[Turn] = ()) -> Answer:
+        documents = self.store.similarity_search(question, k=DEPTH)
+        hits = [
+            RetrievedChunk(
+                chunk_id=str(doc.id or ""),
+                doc_id=str(doc.metadata.get("doc_id", "")),
+                visibility=str(doc.metadata.get("visibility", "public")),
+                score=1.0 / rank,
+                text=doc.page_content,
+                metadata=dict(doc.metadata),
+            )
+            for rank, doc in enumerate(documents, 1)
+        ]
+        return stuffed_answer(question, audience, hits, generator=self.name)

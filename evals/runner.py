@@ -1,0 +1,298 @@
+"""Run systems over eval questions and score every answer.
+
+A "system" is anything with `ask(question, *, audience, history) -> Answer`: the assistant's
+`AnswerService`, or a baseline from `evals/baselines.py`. The runner never ingests: it reads the
+index named by the settings (the CLI's `--corpus` builds a temporary one first).
+
+Main helpers:
+    run_system: one system over all questions -> a `SystemRun` (scores, summary, answers).
+    evaluate: the assistant and the baselines over the same questions -> an `EvalRun`.
+    leak_detector_for: a `LeakDetector` over every chunk in the index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.answer.types import Answer, RetrievedChunk, Turn
+from evals.dataset import EvalQuestion
+from evals.metrics import LeakDetector, QuestionScore, score_question, summarise
+from gcot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RETRIEVAL_DEPTH = 10
+SYSTEM_LABELS = {"ours": "Coalition assistant", "bm25": "BM25 only", "naive_langchain": "Naive LangChain"}
+
+
+class System(Protocol):
+    def ask(self, question: str, *, audience: str, history: Sequence[Turn] = ()) -> Answer: ...
+
+
+class Assistant:
+    """The assistant as an eval system: `AnswerService.ask`, plus a depth-10 ranking for retrieval metrics.
+
+    The service answers from its top `k` (8) chunks; `ranking` repeats the same retrieval (same
+    standalone, expanded query, same audience filter) at depth 10, outside the timed `ask`, so MRR@10
+    is measured at the same depth for every system. Its first `k` chunks are the ones the answer used.
+    """
+
+    name = "ours"
+
+    def __init__(self, service) -> None:
+        self.service = service
+
+    def ask(self, question: str, *, audience: str, history: Sequence[Turn] = ()) -> Answer:
+        return self.service.ask(question, audience=audience, history=list(history))
+
+    def ranking(self, answer: Answer, *, audience: str) -> list:
+        if len(answer.retrieved) >= RETRIEVAL_DEPTH or not answer.standalone_question:
+            return list(answer.retrieved)
+        return self.service.retrieve(answer.standalone_question, audience=audience, k=RETRIEVAL_DEPTH)
+
+
+@dataclass
+class QuestionResult:
+    """One question, what a system answered, and how it scored."""
+
+    question: EvalQuestion
+    audience: str
+    answer: Answer
+    score: QuestionScore
+    ranked: list[RetrievedChunk] = field(default_factory=list)
+    """The ranking the retrieval metrics were computed on (the answer's own, or a deeper one)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.score.to_dict(),
+            "question": self.question.question,
+            "history": [turn.model_dump() for turn in self.question.history],
+            "expect": self.question.expect,
+            "gold_doc_ids": self.question.gold_doc_ids,
+            "answer": self.answer.text,
+            "reason": self.answer.reason,
+            "confidence": self.answer.confidence,
+            "citations": [c.doc_id for c in self.answer.citations],
+            "retrieved": [
+                {"doc_id": hit.doc_id, "chunk_id": hit.chunk_id, "score": round(hit.score, 4), "visibility": hit.visibility}
+                for hit in (self.ranked or self.answer.retrieved)[:5]
+            ],
+        }
+
+
+@dataclass
+class SystemRun:
+    name: str
+    label: str
+    results: list[QuestionResult] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scores(self) -> list[QuestionScore]:
+        return [result.score for result in self.results]
+
+    @property
+    def failures(self) -> list[QuestionResult]:
+        return [result for result in self.results if result.score.failed]
+
+
+@dataclass
+class EvalRun:
+    """The assistant (`systems["ours"]`) and its baselines over one question file."""
+
+    questions_file: str
+    systems: dict[str, SystemRun]
+    settings: dict[str, Any] = field(default_factory=dict)
+    started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+    @property
+    def ours(self) -> SystemRun:
+        return self.systems["ours"]
+
+    def to_json(self) -> dict[str, Any]:
+        """Our metrics at the top level (`retrieval.hit_at_1`, `leaks`, ...), baselines and answers below."""
+        primary = self.systems.get("ours") or next(iter(self.systems.values()))
+        return {
+            **primary.summary,
+            "system": primary.name,
+            "questions_file": self.questions_file,
+            "started": self.started,
+            "settings": self.settings,
+            "baselines": {name: run.summary for name, run in self.systems.items() if run is not primary},
+            "questions": {name: [r.to_dict() for r in run.results] for name, run in self.systems.items()},
+        }
+
+
+# --- PUBLIC API ------------------------------------------------------------------------------------
+
+
+def leak_detector_for(settings: Settings) -> LeakDetector:
+    """A LeakDetector over every chunk of the index `settings` names."""
+    from ingest.embedding import model_info
+    from ingest.store import open_vector_store
+
+    name, dimension = model_info(settings.model_path())
+    store = open_vector_store(settings, model_name=name, dimension=dimension, create=False)
+    return LeakDetector(
+        (str(c.metadata.get("doc_id", "")), str(c.metadata.get("visibility", "public")), c.text) for c in store.iter_chunks()
+    )
+
+
+def run_system(
+    name: str,
+    system: System,
+    questions: Iterable[EvalQuestion],
+    *,
+    settings: Settings,
+    leaks: LeakDetector,
+    audience_override: str | None = None,
+    progress: bool = False,
+) -> SystemRun:
+    """Ask `system` every question and score the answers.
+
+    Args:
+        name: short name of the system ("ours", "bm25", ...).
+        system: anything with `ask(question, *, audience, history) -> Answer`.
+        questions: the eval questions.
+        settings: for the audience -> visibilities mapping used by the leak check.
+        leaks: the index's leak detector.
+        audience_override: ask every question as this audience. Defaults to each question's own.
+        progress: a progress bar on stderr. Defaults to False.
+
+    Returns:
+        A SystemRun with one QuestionResult per question and the summary (`metrics.summarise`).
+        A system that raises is recorded as an answer with status "error"; the run goes on.
+    """
+    questions = list(questions)
+    run = SystemRun(name=name, label=SYSTEM_LABELS.get(name, name))
+    iterator: Iterable[EvalQuestion] = questions
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(questions, desc=name, unit="q", file=sys.stderr, leave=False)
+    for question in iterator:
+        audience = audience_override or question.audience
+        history = [Turn(role=turn.role, content=turn.content) for turn in question.history]
+        started = time.perf_counter()
+        try:
+            answer = system.ask(question.question, audience=audience, history=history)
+        except Exception as exc:  # one broken question must not end the run; it is scored as an error
+            log.exception("system failed on a question", extra={"system": name, "question_id": question.id})
+            answer = Answer(status="error", text="", audience=audience, question=question.question, reason=repr(exc))
+        latency_ms = (time.perf_counter() - started) * 1000
+        ranked = system.ranking(answer, audience=audience) if hasattr(system, "ranking") else list(answer.retrieved)
+        score = _score(question, audience, answer, ranked, latency_ms, settings, leaks)
+        run.results.append(QuestionResult(question, audience, answer, score, ranked))
+    run.summary = summarise(run.scores)
+    return run
+
+
+def _cited_texts(answer: Answer, ranked: Sequence[RetrievedChunk]) -> list[str]:
+    """The text of every chunk the answer cites (a citation may name several chunks of one document)."""
+    texts = {hit.chunk_id: hit.text for hit in [*ranked, *answer.retrieved]}
+    cited: list[str] = []
+    for citation in answer.citations:
+        chunk_ids = list(getattr(citation, "chunk_ids", None) or [citation.chunk_id])
+        cited.extend(texts.get(chunk_id) or citation.snippet for chunk_id in chunk_ids)
+    return cited
+
+
+def _score(
+    question: EvalQuestion,
+    audience: str,
+    answer: Answer,
+    ranked: Sequence[RetrievedChunk],
+    latency_ms: float,
+    settings: Settings,
+    leaks: LeakDetector,
+) -> QuestionScore:
+    cited_texts = _cited_texts(answer, ranked)
+    top = list(ranked[:RETRIEVAL_DEPTH])
+    typed = "\n".join([*(turn.content for turn in question.history), question.question])
+    leaked = leaks.leaked_docs(
+        text=answer.text,
+        cited_doc_ids=[c.doc_id for c in answer.citations],
+        allowed=settings.visibilities_for(audience),
+        typed=typed,
+    )
+    return score_question(
+        id=question.id,
+        category=question.category,
+        audience=audience,
+        answerable=question.answerable,
+        expect=question.expect,
+        gold_doc_ids=question.gold_doc_ids,
+        status=answer.status,
+        text=answer.text,
+        cited_texts=cited_texts,
+        retrieved_texts=[hit.text for hit in top],
+        retrieved_doc_ids=[hit.doc_id for hit in top],
+        latency_ms=latency_ms,
+        leaked_docs=leaked,
+    )
+
+
+def build_systems(settings: Settings, names: Sequence[str], *, service=None) -> dict[str, System]:
+    """The named systems over the index `settings` names; `service` reuses a loaded AnswerService."""
+    from bot.answer.service import AnswerService
+
+    from evals.baselines import Bm25Baseline, NaiveLangChainBaseline
+
+    systems: dict[str, System] = {}
+    if service is None and ({"ours", "bm25"} & set(names)):
+        service = AnswerService.from_settings(settings)
+    for name in names:
+        if name == "ours":
+            systems[name] = Assistant(service)
+        elif name == "bm25":
+            systems[name] = Bm25Baseline(service.retriever, settings)
+        elif name == "naive_langchain":
+            systems[name] = NaiveLangChainBaseline(settings)
+        else:
+            msg = f"unknown system {name!r}; choose from ours, bm25, naive_langchain"
+            raise ValueError(msg)
+    return systems
+
+
+def evaluate(
+    questions: Sequence[EvalQuestion],
+    settings: Settings,
+    *,
+    systems: Sequence[str] = ("ours", "bm25", "naive_langchain"),
+    audience_override: str | None = None,
+    questions_file: str = "",
+    service=None,
+    progress: bool = False,
+) -> EvalRun:
+    """Run the assistant and the baselines over the same questions and index.
+
+    Args:
+        questions: the eval questions (see `evals.dataset.load_questions`).
+        settings: the index and generator to use.
+        systems: which systems to run, "ours" first. Defaults to all three.
+        audience_override: ask every question as this audience. Defaults to each question's own.
+        questions_file: recorded in the result.
+        service: an already-loaded AnswerService to use as "ours". Defaults to loading one.
+        progress: progress bars on stderr. Defaults to False.
+
+    Example:
+        >>> run = evaluate(load_questions(Path("evals/datasets/gcot.jsonl")), Settings())
+        >>> run.ours.summary["answer"]["accuracy"]
+    """
+    built = build_systems(settings, systems, service=service)
+    leaks = leak_detector_for(settings)
+    runs = {
+        name: run_system(name, system, questions, settings=settings, leaks=leaks, audience_override=audience_override, progress=progress)
+        for name, system in built.items()
+    }
+    return EvalRun(
+        questions_file=questions_file,
+        systems=runs,
+        settings={"generator": settings.generator, "data_dir": str(settings.data_dir), "audience_override": audience_override},
+    )

@@ -1,0 +1,74 @@
+"""ClapNQ answer-vs-decline: threshold calibration arithmetic, and a 20-question smoke run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.refusal import Outcome, balanced_accuracy_at, calibrate, evaluate_outcomes, split_by_id
+
+CLAPNQ = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "clapnq"
+
+
+def _o(id: str, answerable: bool, confidence: float, status: str = "answered") -> Outcome:
+    return Outcome(id, answerable, status, confidence)
+
+
+def test_balanced_accuracy_at_a_threshold() -> None:
+    outcomes = [_o("1", True, 0.9), _o("2", True, 0.4), _o("3", False, 0.5), _o("4", False, 0.1)]
+    assert balanced_accuracy_at(outcomes, 0.0) == pytest.approx(0.5)  # answers all
+    assert balanced_accuracy_at(outcomes, 0.45) == pytest.approx((0.5 + 0.5) / 2)
+    assert balanced_accuracy_at(outcomes, 0.6) == pytest.approx((0.5 + 1.0) / 2)
+    assert balanced_accuracy_at(outcomes, 1.0) == pytest.approx(0.5)  # declines all
+
+
+def test_calibrate_picks_a_midpoint_that_separates_the_classes() -> None:
+    outcomes = [_o("1", True, 0.9), _o("2", True, 0.7), _o("3", False, 0.3), _o("4", False, 0.6)]
+    threshold, accuracy = calibrate(outcomes)
+    assert threshold == pytest.approx(0.65)
+    assert accuracy == 1.0
+
+
+def test_declined_questions_never_count_as_answers() -> None:
+    outcomes = [_o("1", True, 0.9), _o("2", False, 0.95, status="no_answer")]
+    assert calibrate(outcomes) == (0.0, 1.0)
+
+
+def test_split_by_id_sorts_ids_as_strings_and_reports_the_second_half() -> None:
+    outcomes = [_o(i, i in {"-5", "3"}, c) for i, c in [("3", 0.9), ("-5", 0.8), ("7", 0.2), ("10", 0.1)]]
+    first, second = split_by_id(outcomes)
+    assert [o.id for o in first] == ["-5", "10"] and [o.id for o in second] == ["3", "7"]
+    result = evaluate_outcomes(outcomes)
+    assert result["n_calibration"] == 2 and result["n_test"] == 2
+    assert result["calibration_balanced_accuracy"] == 1.0
+    assert result["balanced_accuracy"] == 1.0  # 3 answered (0.9), 7 declined (0.2 < threshold 0.45)
+    assert result["threshold"] == pytest.approx(0.45)
+
+
+@pytest.mark.skipif(not CLAPNQ.is_dir(), reason="shared ClapNQ data not present")
+def test_smoke_run_on_twenty_clapnq_questions(tmp_path: Path, settings_factory, embedder) -> None:
+    from evals.refusal import run_refusal
+
+    # A small ClapNQ-shaped folder: 10 questions of each kind and only their own passages.
+    dataset = tmp_path / "clapnq"
+    (dataset / "dev").mkdir(parents=True)
+    (dataset / "beir_dev").mkdir()
+    passages = {}
+    for name in ("clapnq_dev_answerable.jsonl", "clapnq_dev_unanswerable.jsonl"):
+        lines = (CLAPNQ / "dev" / name).read_text(encoding="utf-8").splitlines()[:10]
+        (dataset / "dev" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for line in lines:
+            for passage in json.loads(line)["passages"]:
+                key = hashlib.sha256((passage["title"] + passage["text"]).encode()).hexdigest()[:16]
+                passages[key] = {"_id": key, "title": passage["title"], "text": passage["text"]}
+    (dataset / "beir_dev" / "corpus.jsonl").write_text("".join(json.dumps(p) + "\n" for p in passages.values()))
+
+    result = run_refusal(dataset, settings=settings_factory(), embedder=embedder)
+    assert result["n_calibration"] == 10 and result["n_test"] == 10
+    assert 0.0 <= result["balanced_accuracy"] <= 1.0
+    assert 0.0 <= result["threshold"] <= 1.0 + 1e-6
+    assert len(result["outcomes"]) == 20
+    assert sum(o["status"] == "answered" for o in result["outcomes"]) > 0  # threshold 0: most questions answered

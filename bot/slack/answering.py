@@ -22,6 +22,7 @@ from bot.slack.threads import thread_history
 log = logging.getLogger(__name__)
 
 RATE_LIMITED = "You're asking faster than I can keep up. Please wait a minute and ask again."
+BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
 APOLOGY = "Sorry, something went wrong while I was answering. Please try again later. Reference: `{ref}`"
 SEARCHING = "is searching the coalition documents…"
 
@@ -59,6 +60,16 @@ class Bot:
     bot_id: str | None
 
 
+def schedule_answer(runtime: Runtime, client: WebClient, question: Question, *, bot: Bot,
+                    set_status: Callable[..., object] | None = None) -> None:
+    """Queue `question` on the answering workers (listeners return at once); say so if the queue is full."""
+    if runtime.workers.submit(answer_question, runtime, client, question, bot=bot, set_status=set_status):
+        return
+    log.warning("slack.busy", extra={"event_id": question.event_id, "channel": question.channel})
+    post_notice(client, BUSY, channel=question.channel, thread_ts=question.thread_ts,
+                ephemeral_user=None if question.is_private else question.user)
+
+
 def answer_question(runtime: Runtime, client: WebClient, question: Question, *, bot: Bot,
                     set_status: Callable[..., object] | None = None) -> None:
     """Answer `question` in Slack: rate limit, audience, history, answer, reply, remember."""
@@ -87,10 +98,9 @@ def answer_question(runtime: Runtime, client: WebClient, question: Question, *, 
         if answer.status == "error":
             raise AnsweringFailed(answer.reason or "error")
         escalation = answer.status == "no_answer" and bool(runtime.settings.slack_escalation_channel)
-        reply_ts = _reply(runtime, client, question, answer, escalation=escalation)
         runtime.feedback.record_answer(answer, question=question.text, channel=question.channel,
-                                       question_ts=question.ts, thread_ts=question.thread_ts or question.ts,
-                                       reply_ts=reply_ts)
+                                       question_ts=question.ts, thread_ts=question.thread_ts or question.ts)
+        _reply(runtime, client, question, answer, escalation=escalation)
         log.info("slack.answered", extra={
             **fields, "answer_id": answer.answer_id, "status": answer.status, "audience": audience,
             "citations": len(answer.citations), "history_turns": len(history), "generator": answer.generator,

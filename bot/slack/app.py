@@ -12,8 +12,9 @@ from bot.slack.runtime import Runtime
 
 
 def build_app(runtime: Runtime, *, http: bool) -> App:
-    """The Bolt `App`. Events are acked before any listener runs; listeners run on a bounded pool of
-    `slack_workers` threads, so answering never delays an ack. `http` turns on request signing checks."""
+    """The Bolt `App`. Events are acked before any listener runs; listeners run on Bolt's listener
+    threads and hand answering to `runtime.workers`, so neither an event's nor a button's ack ever waits
+    for an answer. `http` turns on request signing checks."""
     settings = runtime.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if http and not secret:
@@ -23,7 +24,7 @@ def build_app(runtime: Runtime, *, http: bool) -> App:
         client=build_web_client(settings),
         signing_secret=secret,
         request_verification_enabled=http,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="slack-answer"),
+        listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-listener"),
     )
     app.use(runtime.dedupe.middleware)
     app.use(runtime.attach)

@@ -26,7 +26,6 @@ class AnswerRecord:
     channel: str
     question_ts: str
     thread_ts: str
-    reply_ts: str | None
     escalated: bool
 
 
@@ -34,25 +33,24 @@ class FeedbackStore:
     def __init__(self, store: SlackStore) -> None:
         self.store = store
 
-    def record_answer(self, answer: Answer, *, question: str, channel: str, question_ts: str, thread_ts: str,
-                      reply_ts: str | None) -> None:
-        """Remember a posted answer so a later button click can be tied to it."""
+    def record_answer(self, answer: Answer, *, question: str, channel: str, question_ts: str, thread_ts: str) -> None:
+        """Remember an answer (before it is posted, so even an instant click finds it)."""
         doc_ids = json.dumps(list(dict.fromkeys(c.doc_id for c in answer.citations)))
         with self.store.cursor() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (answer.answer_id, question, answer.audience, answer.status, doc_ids, channel, question_ts,
-                 thread_ts, reply_ts, time.time()),
+                 thread_ts, time.time()),
             )
 
     def answer(self, answer_id: str) -> AnswerRecord | None:
         with self.store.cursor() as cur:
             row = cur.execute(
-                "SELECT answer_id, question, audience, status, doc_ids, channel, question_ts, thread_ts, reply_ts,"
-                " escalated_at FROM answers WHERE answer_id=?", (answer_id,)).fetchone()
+                "SELECT answer_id, question, audience, status, doc_ids, channel, question_ts, thread_ts, escalated_at"
+                " FROM answers WHERE answer_id=?", (answer_id,)).fetchone()
         if row is None:
             return None
-        return AnswerRecord(*row[:4], json.loads(row[4]), *row[5:9], escalated=row[9] is not None)
+        return AnswerRecord(*row[:4], json.loads(row[4]), *row[5:8], escalated=row[8] is not None)
 
     def mark_escalated(self, answer_id: str) -> bool:
         """True the first time only, so a double click escalates once."""

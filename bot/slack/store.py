@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (
     answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, audience TEXT NOT NULL, status TEXT NOT NULL,
     doc_ids TEXT NOT NULL, channel TEXT NOT NULL, question_ts TEXT NOT NULL, thread_ts TEXT NOT NULL,
-    reply_ts TEXT, escalated_at REAL, created_at REAL NOT NULL
+    escalated_at REAL, created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL, user_hash TEXT NOT NULL, helpful INTEGER NOT NULL, question TEXT NOT NULL,

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -338,3 +339,21 @@ def test_healthz_and_readyz(slack_app):
     assert slack_app.http.get(slack_app.base + "/healthz").json() == {"ok": True}
     ready = slack_app.http.get(slack_app.base + "/readyz")
     assert ready.status_code == 200 and ready.json() == {"ok": True, "index_loaded": True, "chroma": True}
+
+
+def test_buttons_are_acked_while_answer_workers_are_busy_and_full_queue_says_busy(serve, answer_service, fresh_standin):
+    app = serve(answer_service, slack_workers=1, slack_max_pending=1)
+    release = threading.Event()
+    assert app.runtime.workers.submit(release.wait, 30)  # the only worker is taken, the queue is full
+    try:
+        action = block_action("feedback_helpful", "unknown-answer", user=STAFF_USER, channel=INTERNAL_CHANNEL,
+                              message_ts="1.0")
+        started = time.monotonic()
+        assert post_action(app.http, app.events_url, action).status_code == 200
+        assert time.monotonic() - started < 1.0
+        fresh_standin.wait_for("chat.postEphemeral", timeout=5)
+        ask(app, fresh_standin, INTERNAL_CHANNEL, STAFF_USER, ANSWERABLE)
+        busy = fresh_standin.wait_for("chat.postEphemeral", lambda c: "a lot of questions" in c.params["text"])[0]
+        assert busy.params["user"] == STAFF_USER
+    finally:
+        release.set()

@@ -58,7 +58,7 @@ def test_channel_chatter_and_unanswered_threads_are_ignored(context):
 
 def test_feedback_acks_stores_and_thanks_privately(runtime, context):
     runtime.feedback.record_answer(Answer(answer_id="a1", status="answered", text="t", audience="staff"),
-                                   question="q", channel="C1", question_ts="1.0", thread_ts="1.0", reply_ts="2.0")
+                                   question="q", channel="C1", question_ts="1.0", thread_ts="1.0")
     ack, client = Mock(Ack), Mock(WebClient)
     body = action_body("feedback_not_helpful", "a1")
     feedback_callback(ack=ack, body=body, action=body["actions"][0], context=context, client=client)

@@ -16,8 +16,7 @@ def stored_answer(store: SlackStore, answer_id: str = "a1") -> FeedbackStore:
     feedback = FeedbackStore(store)
     answer = Answer(answer_id=answer_id, status="answered", text="t", audience="industry",
                     citations=[Citation(n=1, doc_id="d1", title="T"), Citation(n=2, doc_id="d2", title="U")])
-    feedback.record_answer(answer, question="What is GCOT?", channel="C1", question_ts="1.0", thread_ts="1.0",
-                           reply_ts="2.0")
+    feedback.record_answer(answer, question="What is GCOT?", channel="C1", question_ts="1.0", thread_ts="1.0")
     return feedback
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.slack.answering import answer_question
+from bot.slack.answering import schedule_answer
 from bot.slack.listeners.internals import bot_of, is_person_asking, question_from_event
 from bot.slack.runtime import runtime_of
 
@@ -15,4 +15,4 @@ def app_mention_callback(event: dict[str, Any], body: dict[str, Any], context: A
     if not is_person_asking(event, context):
         return
     question = question_from_event(event, context, body, thread_ts=event.get("thread_ts") or event["ts"])
-    answer_question(runtime_of(context), client, question, bot=bot_of(context))
+    schedule_answer(runtime_of(context), client, question, bot=bot_of(context))

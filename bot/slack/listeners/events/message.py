@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.slack.answering import answer_question
+from bot.slack.answering import schedule_answer
 from bot.slack.listeners.internals import bot_of, is_person_asking, question_from_event
 from bot.slack.runtime import runtime_of
 
@@ -22,7 +22,7 @@ def message_callback(event: dict[str, Any], body: dict[str, Any], context: Any, 
     runtime = runtime_of(context)
     if event.get("channel_type") == "im":
         question = question_from_event(event, context, body, thread_ts=event.get("thread_ts"))
-        answer_question(runtime, client, question, bot=bot_of(context))
+        schedule_answer(runtime, client, question, bot=bot_of(context))
         return
     thread_ts = event.get("thread_ts")
     if not thread_ts or thread_ts == event["ts"]:
@@ -34,4 +34,4 @@ def message_callback(event: dict[str, Any], body: dict[str, Any], context: Any, 
     if not runtime.threads.was_answered(event["channel"], thread_ts):
         return
     question = question_from_event(event, context, body, thread_ts=thread_ts)
-    answer_question(runtime, client, question, bot=bot_of(context))
+    schedule_answer(runtime, client, question, bot=bot_of(context))

@@ -96,19 +96,6 @@ class Settings(BaseSettings):
     """Earlier thread messages passed to the answerer as history."""
     slack_retention_days: int = 90
     """Days stored answers (question, cited doc ids) are kept for feedback and escalation."""
-    slack_mode: Literal["auto", "socket", "http"] = "auto"
-    """`auto`: Socket Mode when `SLACK_APP_TOKEN` is set, else the HTTP Events API. `gcot slack --http` forces HTTP."""
-    slack_http_host: str = "127.0.0.1"
-    """Interface the HTTP Events API server binds; set `0.0.0.0` behind a proxy or in a container."""
-    slack_http_port: int = 3000
-    slack_workers: int = 4
-    """Answering threads. Answering is CPU-bound, so more workers than cores only adds queueing."""
-    slack_streaming: bool = True
-    """Stream assistant-panel replies with chat.startStream; falls back to one post if Slack refuses."""
-    slack_history_turns: int = 8
-    """Earlier thread messages passed to the answerer as history."""
-    slack_retention_days: int = 90
-    """Days stored answers (question, cited doc ids) are kept for feedback and escalation."""
 
     log_level: str = Field(default="INFO", validation_alias="GCOT_LOG_LEVEL")
 

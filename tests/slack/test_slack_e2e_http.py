@@ -357,3 +357,14 @@ def test_buttons_are_acked_while_answer_workers_are_busy_and_full_queue_says_bus
         assert busy.params["user"] == STAFF_USER
     finally:
         release.set()
+
+
+def test_unknown_events_and_actions_are_acked_quietly(slack_app, fresh_standin, caplog):
+    caplog.set_level(logging.INFO)
+    event = {"type": "member_joined_channel", "user": STAFF_USER, "channel": INTERNAL_CHANNEL, "event_ts": "1.0"}
+    assert post_event(slack_app.http, slack_app.events_url, event_envelope(event)).status_code == 200
+    action = block_action("some_old_button", "x", user=STAFF_USER, channel=INTERNAL_CHANNEL, message_ts="1.0")
+    assert post_action(slack_app.http, slack_app.events_url, action).status_code == 200
+    time.sleep(0.3)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert fresh_standin.calls_to("chat.postMessage") == []

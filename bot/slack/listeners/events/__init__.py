@@ -1,9 +1,16 @@
+import re
+
 from slack_bolt import App
 
 from .app_mention import app_mention_callback
 from .message import message_callback
 
 
+def ignore_other_events() -> None:
+    """Acked and dropped: an unmatched event would get Bolt's 404 (Slack retries) and a log line with its body."""
+
+
 def register(app: App) -> None:
     app.event("app_mention")(app_mention_callback)
     app.event("message")(message_callback)
+    app.event(re.compile(".*"))(ignore_other_events)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.prompts import GREETING
 from bot.slack.replies import StreamUnavailable, post_answer, post_notice, stream_answer
 from bot.slack.runtime import Runtime
 from bot.slack.threads import thread_history
@@ -25,6 +26,8 @@ RATE_LIMITED = "You're asking faster than I can keep up. Please wait a minute an
 BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
 APOLOGY = "Sorry, something went wrong while I was answering. Please try again later. Reference: `{ref}`"
 SEARCHING = "is searching the coalition documents…"
+NOTICES = (GREETING, RATE_LIMITED, BUSY, APOLOGY.split("{")[0])
+"""Our messages that are not answers, left out of a thread's history."""
 
 
 class AnsweringFailed(Exception):
@@ -93,11 +96,12 @@ def answer_question(runtime: Runtime, client: WebClient, question: Question, *, 
         if question.thread_ts and question.thread_ts != question.ts:
             history = thread_history(client, channel=question.channel, thread_ts=question.thread_ts,
                                      before_ts=question.ts, bot_user_id=bot.user_id, bot_id=bot.bot_id,
-                                     limit=runtime.settings.slack_history_turns)
+                                     limit=runtime.settings.slack_history_turns, skip_prefixes=NOTICES)
         answer = runtime.service.ask(question.text, audience=audience, history=history)
         if answer.status == "error":
             raise AnsweringFailed(answer.reason or "error")
-        escalation = answer.status == "no_answer" and bool(runtime.settings.slack_escalation_channel)
+        escalation = (answer.status == "no_answer" and answer.reason != "empty_question"
+                      and bool(runtime.settings.slack_escalation_channel))
         runtime.feedback.record_answer(answer, question=question.text, channel=question.channel,
                                        question_ts=question.ts, thread_ts=question.thread_ts or question.ts)
         _reply(runtime, client, question, answer, escalation=escalation)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 
 from slack_sdk import WebClient
 
@@ -39,10 +40,11 @@ class ThreadRegistry:
 
 
 def thread_history(client: WebClient, *, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None,
-                   bot_id: str | None, limit: int = 8) -> list[Turn]:
+                   bot_id: str | None, limit: int = 8, skip_prefixes: Sequence[str] = ()) -> list[Turn]:
     """The thread's messages before `before_ts` as turns (the bot's are `assistant`), the last `limit`.
 
-    Other bots' messages and system messages (joins, edits) are left out.
+    Other bots' messages, system messages (joins, edits) and our own greetings and notices (messages
+    starting with one of `skip_prefixes`) are left out: they are not part of the conversation's content.
     """
     messages = client.conversations_replies(channel=channel, ts=thread_ts, limit=200).get("messages", [])
     turns: list[Turn] = []
@@ -51,7 +53,7 @@ def thread_history(client: WebClient, *, channel: str, thread_ts: str, before_ts
             continue
         mine = (bot_user_id and message.get("user") == bot_user_id) or (bot_id and message.get("bot_id") == bot_id)
         if mine:
-            if message.get("text"):
+            if message.get("text") and not message["text"].startswith(tuple(skip_prefixes)):
                 turns.append(Turn(role="assistant", content=strip_mentions(message["text"]).replace("\u200b", "")))
         elif message.get("subtype") is None and not message.get("bot_id"):
             text = strip_mentions(message.get("text", ""))

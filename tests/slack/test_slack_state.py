@@ -90,3 +90,25 @@ def test_rate_limiter_per_user_and_per_channel():
 def test_deduplicator_lets_an_event_id_through_once():
     dedupe = EventDeduplicator(ttl_s=60)
     assert dedupe.first_time("Ev1") and not dedupe.first_time("Ev1") and dedupe.first_time("Ev2")
+
+
+def test_thread_history_turns_skip_notices_other_bots_and_later_messages(fresh_standin):
+    from slack_sdk import WebClient
+
+    from bot.slack.answering import NOTICES
+    from bot.slack.prompts import GREETING
+    from bot.slack.threads import thread_history
+    from slack_standin import BOT_ID, BOT_TOKEN, BOT_USER, Message
+
+    root = fresh_standin.add_user_message("C1", "U1", f"<@{BOT_USER}> what is GCOT?")
+    fresh_standin.messages += [
+        Message("C1", "1700000100.000100", GREETING, user=BOT_USER, bot_id=BOT_ID, thread_ts=root),
+        Message("C1", "1700000101.000100", "GCOT is a coalition [1]", user=BOT_USER, bot_id=BOT_ID, thread_ts=root),
+        Message("C1", "1700000102.000100", "beep", bot_id="BOTHER", thread_ts=root),
+        Message("C1", "1700000103.000100", "and when did it start?", user="U1", thread_ts=root),
+        Message("C1", "1700000104.000100", "later", user="U1", thread_ts=root),
+    ]
+    turns = thread_history(WebClient(token=BOT_TOKEN, base_url=fresh_standin.api_url), channel="C1", thread_ts=root,
+                           before_ts="1700000104.000100", bot_user_id=BOT_USER, bot_id=BOT_ID, skip_prefixes=NOTICES)
+    assert [(t.role, t.content) for t in turns] == [
+        ("user", "what is GCOT?"), ("assistant", "GCOT is a coalition [1]"), ("user", "and when did it start?")]

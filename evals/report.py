@@ -128,9 +128,10 @@ def charts(run: EvalRun) -> dict[str, str]:
         ylabel="rate",
     )
     categories = list(run.ours.summary["by_category"])
+    answerable = [c for c in categories if run.ours.summary["by_category"][c]["n_answerable"]]
     per_category = _bars(
-        categories,
-        {s.label: [lookup(s.summary["by_category"].get(c, {}), "answer.accuracy") for c in categories] for s in systems},
+        answerable,
+        {s.label: [lookup(s.summary["by_category"].get(c, {}), "answer.accuracy") for c in answerable] for s in systems},
         title="Answer accuracy per category (answerable questions)",
         ylabel="accuracy",
     )

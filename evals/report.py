@@ -215,10 +215,10 @@ audience may not read.
 
 ## Failed questions (ours): {{ failures | length }}
 
-{% for f in failures -%}
+{% for f in failures %}
 - **{{ f.id }}** ({{ f.category }}, {{ f.audience }}{{ ", follow-up" if f.follow_up }}): {{ f.question }}
-  - why: {{ f.why }}{% if f.missing %}; missing: {{ f.missing | join("; ") }}{% endif %}
-  - retrieved: {{ f.retrieved | join(", ") or "nothing" }}{% if f.gold %} (gold: {{ f.gold | join(", ") }}){% endif %}
+  - why: {{ f.why }}{{ "; missing: " ~ (f.missing | join("; ")) if f.missing }}
+  - retrieved: {{ f.retrieved | join(", ") or "nothing" }}{{ " (gold: " ~ (f.gold | join(", ")) ~ ")" if f.gold }}
 {% endfor %}
 """
 

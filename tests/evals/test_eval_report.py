@@ -97,8 +97,9 @@ def test_markdown_report_has_side_by_side_table_and_failures(run: EvalRun) -> No
     text = render_markdown(run)
     assert "| Metric | Coalition assistant | Naive LangChain |" in text
     assert re.search(r"\| Leaks \(answers\) \| 0 \| 2 \|", text)
-    assert "**q2** (coalition, staff, follow-up)" in text
-    assert "missing: 6G leadership" in text
+    assert "\n- **q2** (coalition, staff, follow-up)" in text
+    assert "\n  - why: declined (weak_evidence); missing: 6G leadership\n" in text
+    assert "\n  - retrieved: nothing (gold: uk-tmf)\n" in text
 
 
 def test_html_report_is_self_contained_with_charts(run: EvalRun, tmp_path: Path) -> None:

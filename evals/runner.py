@@ -52,9 +52,14 @@ class Assistant:
         return self.service.ask(question, audience=audience, history=list(history))
 
     def ranking(self, answer: Answer, *, audience: str) -> list:
-        if len(answer.retrieved) >= RETRIEVAL_DEPTH or not answer.standalone_question:
-            return list(answer.retrieved)
-        return self.service.retrieve(answer.standalone_question, audience=audience, k=RETRIEVAL_DEPTH)
+        used = list(answer.retrieved)
+        if len(used) >= RETRIEVAL_DEPTH or not answer.standalone_question:
+            return used
+        deeper = self.service.retrieve(answer.standalone_question, audience=audience, k=RETRIEVAL_DEPTH)
+        # Only trust the deeper list if it starts with exactly what the answer used.
+        if [hit.chunk_id for hit in deeper[: len(used)]] != [hit.chunk_id for hit in used]:
+            return used
+        return deeper
 
 
 @dataclass

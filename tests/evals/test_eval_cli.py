@@ -76,3 +76,29 @@ def test_run_with_a_missing_index_explains_what_to_do(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--corpus" in result.output
+
+
+def test_run_with_corpus_builds_a_temporary_index(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "fund.md").write_text(
+        "---\ndoc_id: tiny-fund\ntitle: Tiny fund\nvisibility: public\n---\n# Tiny fund\n\n"
+        "The Tiny Telecoms Fund was given £12 million in March 2024 to test open RAN equipment.\n",
+        encoding="utf-8",
+    )
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({
+        "id": "f1", "question": "How much money did the Tiny Telecoms Fund get?", "audience": "industry", "answerable": True,
+        "expect": [["£12 million"]], "gold_doc_ids": ["tiny-fund"],
+    }) + "\n", encoding="utf-8")
+    data_dir = tmp_path / "untouched"
+    result = runner.invoke(
+        app, ["eval", "run", "--questions", str(questions), "--corpus", str(docs), "--systems", "ours,bm25",
+              "--json", str(tmp_path / "run.json"), "--no-progress"],
+        env={"GCOT_DATA_DIR": str(data_dir)},
+    )
+    assert result.exit_code == 0, result.output
+    assert "temporary index" in result.output
+    payload = json.loads((tmp_path / "run.json").read_text())
+    assert payload["retrieval"]["hit_at_1"] == 1.0
+    assert not data_dir.exists()  # the current index is neither used nor created

@@ -26,6 +26,14 @@ def slack(
     """Run the Slack bot: Socket Mode (SLACK_APP_TOKEN) or, with --http, the Events API on /slack/events."""
     settings = load_settings()
     use_http = http or settings.slack_mode == "http" or (settings.slack_mode == "auto" and settings.slack_app_token is None)
+    missing = [name for name, value in (
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        ("SLACK_SIGNING_SECRET" if use_http else "SLACK_APP_TOKEN",
+         settings.slack_signing_secret if use_http else settings.slack_app_token),
+    ) if value is None]
+    if missing:  # checked before the slow index load
+        typer.echo(f"error: {', '.join(missing)} not set (see docs/slack.md)", err=True)
+        raise typer.Exit(2)
     from bot.answer.service import AnswerService
 
     try:
@@ -43,7 +51,7 @@ def slack(
             from bot.slack.socket_mode import serve_socket_mode
 
             serve_socket_mode(settings, service)
-    except ValueError as exc:  # a missing token or secret
+    except ValueError as exc:  # e.g. an empty token
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 

@@ -35,7 +35,10 @@ from ingest.store import VectorStore, open_vector_store, store_key
 log = logging.getLogger(__name__)
 
 IGNORED_NAMES = {"readme.md", "license", "license.md"}
-_EMBED_GROUP = 512  # chunks embedded and written together; bounds the work lost to a crash
+_EMBED_GROUP = 128
+"""Chunks embedded and written to the store together. Chunks are embedded longest first (by model
+tokens), so every batch pads little whatever the group size; a small group bounds the work a killed
+run loses (stored chunks are reused by the next run, committed or not)."""
 
 
 class IngestError(TypedDict):
@@ -271,10 +274,16 @@ def _run(
     )
     truncated = 0
     to_embed: list[tuple[_Pending, Chunk]] = []
+    tokens: dict[str, int] = {}
     for item in pending.values():
         item.chunks = chunker.split(item.document, content_hash=item.file_hash)
-        truncated += sum(chunker.would_truncate(chunk) for chunk in item.chunks)
+        for chunk in item.chunks:
+            tokens[chunk.chunk_id] = chunker.counter.count(chunk.embed_text)
+            truncated += tokens[chunk.chunk_id] > chunker.counter.window
         to_embed.extend((item, chunk) for chunk in item.chunks if chunk.chunk_id not in stored_ids)
+    # Longest first, so each batch holds chunks of about one length and pads little (a stable sort
+    # keeps document order among equals).
+    to_embed.sort(key=lambda pair: -tokens[pair[1].chunk_id])
 
     added = sum(1 for doc_id in pending if doc_id not in entries)
     updated = len(pending) - added
@@ -299,6 +308,8 @@ def _run(
             remaining[doc_id] -= 1
             if remaining[doc_id] == 0:
                 _commit_document(item, store, manifest, entries)
+        # One line per group: progress for runs without a terminal (CI, cron), and a checkpoint marker.
+        log.info("chunks embedded", extra={"chunks_done": start + len(group), "chunks_to_embed": len(to_embed)})
 
     # Prune documents whose file is gone (or no longer claims that doc_id).
     live = set(pending) | kept_doc_ids

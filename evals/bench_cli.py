@@ -1,0 +1,39 @@
+"""`gcot bench ...`: performance benchmarks. Attach with `bench_cli.register(app)`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+bench_app = typer.Typer(help="Performance benchmarks.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the `bench` command group to the `gcot` app."""
+    app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder to ingest.")] = Path("corpus"),
+    repeat: Annotated[
+        Optional[int], typer.Option("--repeat", min=1, help="Copies of the corpus to ingest. Defaults to enough for --min-chunks.")
+    ] = None,
+    min_chunks: Annotated[int, typer.Option("--min-chunks", min=1, help="Sample size the default --repeat aims for.")] = 1500,
+    cli: Annotated[bool, typer.Option("--cli/--no-cli", help="Also time `gcot ingest` re-run in a subprocess.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
+) -> None:
+    """Full ingest vs raw model.encode on the same chunks, then unchanged re-runs."""
+    from evals.bench_ingest import format_report, run_benchmark
+    from gcot.cli_support import load_settings
+
+    load_settings()  # logging as in every command; the benchmark uses its own temp data dir
+    try:
+        result = run_benchmark(corpus, repeat=repeat, min_chunks=min_chunks, cli=cli)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result) if as_json else format_report(result))

@@ -1,0 +1,127 @@
+"""The same ingest code path against a real `chroma run` server (CHROMA_HOST/CHROMA_PORT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ingest_helpers import IndexView
+
+from ingest.pipeline import ingest, manifest_path
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+@dataclass
+class ChromaServer:
+    host: str
+    port: int
+    path: Path
+    process: subprocess.Popen | None = None
+    log: Path | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        self.log = self.path.parent / f"chroma-{self.port}.log"
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(CHROMA), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"chroma run exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1) as response:
+                    if response.status == 200 and any("heartbeat" in key for key in json.loads(response.read())):
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"chroma run did not answer its heartbeat within {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    assert CHROMA.is_file(), f"{CHROMA} not found; install chromadb in the venv"
+    server = ChromaServer("127.0.0.1", _free_port(), tmp_path / "chroma-server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_ingest_rerun_change_and_delete_through_a_chroma_server(
+    tmp_path: Path, chroma_server: ChromaServer, settings_factory, embedder
+) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "alpha.md").write_text("# Alpha\n\nAlpha text about the puffin relay.\n")
+    (docs / "beta.md").write_text("---\nvisibility: internal\n---\n# Beta\n\nBeta text about gannet masts.\n")
+    (docs / "gamma.txt").write_text("Gamma text about skua cables.\n")
+    settings = settings_factory(chroma_host=chroma_server.host, chroma_port=chroma_server.port)
+    view = IndexView(settings)
+
+    first = ingest([docs], settings=settings, embedder=embedder)
+
+    assert first["errors"] == [] and (first["added"], first["chunks_embedded"]) == (3, 3)
+    assert not settings.chroma_path.exists(), "an embedded store was created beside the server"
+    assert view.store.location == f"http://{chroma_server.host}:{chroma_server.port}"
+    assert "127.0.0.1-" in manifest_path(settings, first["collection"]).name
+    # An independent client sees the chunks on the server, with our metadata.
+    client = chromadb.HttpClient(host=chroma_server.host, port=chroma_server.port,
+                                 settings=ChromaSettings(anonymized_telemetry=False))
+    remote = client.get_collection(first["collection"], embedding_function=None)
+    assert remote.count() == 3
+    assert remote.get(where={"doc_id": "beta"}, include=["metadatas"])["metadatas"][0]["visibility"] == "internal"
+    nearest = view.vector_hits(embedder, "puffin relay", k=1)
+    assert nearest[0][1] == "Alpha text about the puffin relay."
+
+    rerun = ingest([docs], settings=settings, embedder=embedder)
+    assert (rerun["unchanged"], rerun["chunks_embedded"], rerun["lexical_version"]) == (3, 0, first["lexical_version"])
+
+    (docs / "alpha.md").write_text("# Alpha\n\nAlpha text about the kittiwake relay.\n")
+    (docs / "gamma.txt").unlink()
+    changed = ingest([docs], settings=settings, embedder=embedder)
+    assert (changed["updated"], changed["deleted"], changed["unchanged"], changed["chunks_embedded"]) == (1, 1, 1, 1)
+    texts = sorted(remote.get(include=["documents"])["documents"])
+    assert texts == ["Alpha text about the kittiwake relay.", "Beta text about gannet masts."]
+    assert set(remote.get()["ids"]) == view.manifest_chunk_ids()
+    assert view.lexical_hits("puffin") == [] and view.lexical_hits("skua") == []
+    assert view.lexical_hits("kittiwake")
+
+    # The server keeps the index across a restart: the next run has nothing to do.
+    chroma_server.stop()
+    chroma_server.start()
+    after_restart = ingest([docs], settings=settings)
+    assert (after_restart["unchanged"], after_restart["chunks_embedded"], after_restart["orphans_removed"]) == (2, 0, 0)

@@ -38,7 +38,8 @@ class FeedbackStore:
         doc_ids = json.dumps(list(dict.fromkeys(c.doc_id for c in answer.citations)))
         with self.store.cursor() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                "INSERT OR REPLACE INTO answers (answer_id, question, audience, status, doc_ids, channel, question_ts,"
+                " thread_ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer.answer_id, question, answer.audience, answer.status, doc_ids, channel, question_ts,
                  thread_ts, time.time()),
             )
@@ -73,7 +74,8 @@ class FeedbackStore:
             return False
         with self.store.cursor() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO feedback (answer_id, user_hash, helpful, question, doc_ids, audience, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, self.hash_user(team, user), int(helpful), record.question, json.dumps(record.doc_ids),
                  record.audience, time.time()),
             )

@@ -31,7 +31,8 @@ class ThreadRegistry:
 
     def mark_answered(self, channel: str, thread_ts: str) -> None:
         with self.store.cursor() as cur:
-            cur.execute("INSERT OR REPLACE INTO threads VALUES (?, ?, ?)", (channel, thread_ts, time.time()))
+            cur.execute("INSERT OR REPLACE INTO threads (channel, thread_ts, answered_at) VALUES (?, ?, ?)",
+                        (channel, thread_ts, time.time()))
 
     def was_answered(self, channel: str, thread_ts: str) -> bool:
         with self.store.cursor() as cur:

@@ -268,9 +268,12 @@ def _run(
     if strict and errors:
         raise StrictModeError(errors)
 
-    # Chunk everything that changed; decide what really needs embedding.
-    chunker = Chunker(
-        TokenCounter(model_path), max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens
+    # Chunk everything that changed; decide what really needs embedding. (A no-op run never builds
+    # the chunker, which imports LangChain and loads the tokenizer.)
+    chunker = (
+        Chunker(TokenCounter(model_path), max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
+        if pending
+        else None
     )
     truncated = 0
     to_embed: list[tuple[_Pending, Chunk]] = []

@@ -14,7 +14,7 @@ The machine's load average is reported too: on a shared machine the answer time,
 reply, depends mostly on what else is running.
 
 Usage:
-    GCOT_DATA_DIR=.data .venv/bin/python evals/bench_slack.py --events 200 --rate 4
+    GCOT_DATA_DIR=.data .venv/bin/python evals/bench_slack.py --events 200 --rate 2
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def run(events: int, rate: float, port: int, data_dir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=4.0, help="events per second (open loop). Defaults to 4.")
+    parser.add_argument("--rate", type=float, default=2.0, help="events per second (open loop). Defaults to 2.")
     parser.add_argument("--port", type=int, default=3917)
     parser.add_argument("--data-dir", default=os.environ.get("GCOT_DATA_DIR", ".data"))
     args = parser.parse_args()

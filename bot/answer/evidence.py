@@ -104,7 +104,7 @@ class EvidenceScorer:
         self._df = np.diff(indptr)
         self._n = max(len(lexical.chunk_ids), 1)
         self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS))) | set(_CHAT_WORDS)
-        self._vocab_lists: dict[tuple[str, ...], list[str]] = {}
+        self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
 
     def unknown_share(self, question: str, visibilities: Sequence[str] | None) -> float:
         """Share of the question's weight in terms that no readable document contains (typos excepted).
@@ -114,8 +114,14 @@ class EvidenceScorer:
         """
         vocabulary = self.lexical.vocabulary(visibilities)
         key = tuple(sorted(visibilities or ()))
-        if key not in self._vocab_lists:
-            self._vocab_lists[key] = sorted(vocabulary)
+        if key not in self._vocab_buckets:
+            # Typos keep their first letter and roughly their length: compare within such buckets only.
+            buckets: dict[tuple[str, int], list[str]] = {}
+            for word in sorted(vocabulary):
+                if word:
+                    buckets.setdefault((word[0], len(word)), []).append(word)
+            self._vocab_buckets[key] = buckets
+        buckets = self._vocab_buckets[key]
         tokens = [t for t in dict.fromkeys(self.lexical.raw_tokens(question)) if len(t) > 2 and t not in self._chat_words]
         if not tokens:
             return 0.0
@@ -124,7 +130,9 @@ class EvidenceScorer:
         for token in tokens:
             if token in vocabulary:
                 weights += self.idf(token)
-            elif difflib.get_close_matches(token, self._vocab_lists[key], n=1, cutoff=0.8):
+            elif difflib.get_close_matches(
+                token, [w for n in range(len(token) - 2, len(token) + 3) for w in buckets.get((token[0], n), ())], n=1, cutoff=0.8
+            ):
                 weights += ceiling / 2  # a likely typo of a known word: neither known nor unknown evidence
             else:
                 weights += ceiling
@@ -152,17 +160,29 @@ class EvidenceScorer:
         return sum(weight for token, weight in terms.items() if token in present) / total
 
     def score_sentences(
-        self, question: str, sentences: Sequence[str], *, context: str = "", query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        sentences: Sequence[str],
+        *,
+        context: str = "",
+        query_vector: np.ndarray | None = None,
+        max_embedded: int = 12,
     ) -> np.ndarray:
-        """Score in [0, 1] per sentence: (1 - w) * term coverage + w * cosine similarity."""
+        """Score in [0, 1] per sentence: (1 - w) * term coverage + w * cosine similarity.
+
+        Only the `max_embedded` sentences with the best term coverage are embedded (the rest keep
+        their coverage alone): embedding every sentence of every chunk would dominate latency.
+        """
         if not sentences:
             return np.zeros(0)
         terms = self.weighted_terms(question, context)
         lexical = np.array([self.coverage(terms, sentence) for sentence in sentences])
+        shortlist = np.argsort(-lexical, kind="stable")[:max_embedded]
         if query_vector is None:
             query_vector = self.embedder.embed_query(f"{question} {context}".strip())
-        vectors = self.embedder.embed_documents(list(sentences))
-        dense = np.clip(vectors @ query_vector, 0.0, 1.0)
+        vectors = self.embedder.embed_documents([sentences[i] for i in shortlist])
+        dense = np.zeros(len(sentences))
+        dense[shortlist] = np.clip(vectors @ query_vector, 0.0, 1.0)
         return (1 - self.dense_weight) * lexical + self.dense_weight * dense
 
     def sentences_of(self, hits: Sequence[RetrievedChunk]) -> list[Sentence]:

@@ -29,7 +29,7 @@ class ChromaServer:
     process: subprocess.Popen | None = None
     log: Path | None = None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         self.log = self.path.parent / f"chroma-{self.port}.log"
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
         with self.log.open("ab") as log:

@@ -283,7 +283,7 @@ def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path: Path) -> None:
     run.kill()
     run = _Run(docs, data, tmp_path)  # part-way through a group
     run.wait_for("chunks embedded")
-    run.kill(after=0.7)
+    run.kill(after=0.3)
 
     # Change, delete and add documents, then kill while updates and prunes are under way.
     changed = [f"doc-{n:03d}" for n in range(0, KILL_CORPUS_DOCS, 4)]

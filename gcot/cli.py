@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from bot import cli as bot_cli
+from evals import bench_cli
 from evals import cli as evals_cli
 from ingest import cli as ingest_cli
 
@@ -27,6 +28,7 @@ def _root() -> None:
 ingest_cli.register(app)
 bot_cli.register(app)
 evals_cli.register(app)
+bench_cli.register(app)
 
 
 def main() -> None:

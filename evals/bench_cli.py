@@ -37,3 +37,32 @@ def bench_ingest(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result) if as_json else format_report(result))
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder ingested as the real index.")] = Path("corpus"),
+    questions: Annotated[Path, typer.Option("--questions", help="Eval file the questions come from.")] = Path("evals/datasets/gcot.jsonl"),
+    n_questions: Annotated[int, typer.Option("--n-questions", min=1, help="Answerable questions timed per index.")] = 50,
+    sizes: Annotated[
+        Optional[list[int]], typer.Option("--size", min=1, help="Synthetic index size in chunks; repeat for several. Defaults to 10000 and 100000.")
+    ] = None,
+    torch_threads: Annotated[
+        Optional[int], typer.Option("--torch-threads", min=1, help="Set torch's intra-op threads. Defaults to torch's own choice, as the bot runs.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Hybrid search and extractive answer latency (p50/p95) at the corpus size, 10k and 100k chunks."""
+    from evals.bench_retrieval import DEFAULT_SIZES, format_report, run_benchmark
+    from gcot.cli_support import load_settings
+
+    load_settings()  # logging as in every command; the benchmark uses its own temp data dirs
+    try:
+        result = run_benchmark(
+            corpus, questions=questions, n_questions=n_questions, sizes=sizes or DEFAULT_SIZES,
+            torch_threads=torch_threads, progress=lambda line: typer.echo(line, err=True),
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result) if as_json else format_report(result))

@@ -15,7 +15,7 @@ from bot.answer.types import Turn
 
 _USER_OR_CHANNEL = re.compile(r"<[@#!][^>|]*(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|([^>]*))?>")
-_EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_EMOJI = re.compile(r"(?<!\d):[a-z0-9_+\-']+:(?!\d)")  # an emoji code, not a time such as 10:30:45
 _SPACES = re.compile(r"\s+")
 
 
@@ -37,13 +37,37 @@ def strip_slack_markup(text: str) -> str:
 _FOLLOW_UP_START = re.compile(
     r"^(and|also|or|but|what about|how about|what of|same for|and what|and how|and when|and who|then|so)\b", re.I
 )
-_ANAPHORA = re.compile(r"\b(it|its|it's|they|their|them|that|this|those|these|there|he|she|his|her|the same)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(it|its|it's|they|their|them|that|this|those|these|there|he|she|his|her|the same|the former|the latter)\b|"
+    r"\b(the|that|this|which)\s+(\w+\s+)?ones?\b",  # "the new one", "which one"
+    re.I,
+)
+# The same words where they point at nothing said earlier: "is there", "there are", "is it true that",
+# "that" opening a clause ("the duties that the Act added"), "this year".
+_NON_REFERRING = re.compile(
+    r"\b(is|are|was|were|will|be|been)\s+there\b|\bthere\s+(is|are|was|were|will|be|been|has|have)\b|\bthere's\b|"
+    r"\bis it (true|possible|correct|right|the case)\b|"
+    r"\bthat(?=\s+(the|a|an|it|its|they|their|we|you|he|she|there|this|these|those)\b)|"
+    r"\bthis (year|month|week|time)\b",
+    re.I,
+)
+# A short question still stands alone when it names its subject: an acronym ("What is SFIA?") or a
+# definition question ("what is gcot?"; but "what's the deadline?" refers back).
+_ACRONYM = re.compile(r"[\w.-]*[A-Z][\w.-]*[A-Z][\w.-]*")
+_DEFINITION = re.compile(r"^(what|who)('s|\s+is|\s+are|\s+was|\s+were)\s+(?!(the|a|an)\b)#?\w", re.I)
 
 
 def is_follow_up(question: str) -> bool:
-    """A short or referring question that needs the earlier turns to make sense."""
+    """A short or referring question that needs the earlier turns to make sense.
+
+    >>> is_follow_up("and for 4G?"), is_follow_up("What is SFIA?"), is_follow_up("Are there fines under the TSA?")
+    (True, False, False)
+    """
+    question = question.strip()
+    if _FOLLOW_UP_START.match(question) or _ANAPHORA.search(_NON_REFERRING.sub(" ", question)):
+        return True
     words = re.findall(r"[\w'-]+", question)
-    return bool(_FOLLOW_UP_START.match(question.strip())) or len(words) <= 4 or bool(_ANAPHORA.search(question))
+    return len(words) <= 4 and not (_ACRONYM.search(question) or _DEFINITION.match(question))
 
 
 @dataclass(frozen=True)

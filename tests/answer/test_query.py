@@ -1,0 +1,177 @@
+"""From what a person typed to what the retriever searches: Slack markup, follow-ups, acronyms.
+
+Pure functions, no index: these run in milliseconds. The glossary tests read the real glossary
+document from `corpus/`, so they also catch a glossary table the parser can no longer read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer.types import Turn
+from bot.retrieve.query import Glossary, StandaloneQuestion, is_follow_up, make_standalone, strip_slack_markup
+
+GLOSSARY_FILE = Path(__file__).resolve().parents[2] / "corpus" / "about" / "glossary.md"
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return Glossary.from_texts([GLOSSARY_FILE.read_text(encoding="utf-8")])
+
+
+# --- strip_slack_markup ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<@U123> what is <#C1|gcot>?", "what is #gcot?"),
+        ("<@U123|alice> when did GCOT launch?", "when did GCOT launch?"),
+        ("<#C0123ABC> when did GCOT launch?", "when did GCOT launch?"),
+        ("<!here> <!channel> <!subteam^S1|@policy> when did GCOT launch?", "when did GCOT launch?"),
+        ("see <https://www.gov.uk/x|the launch page> please", "see the launch page please"),
+        ("see <https://www.gov.uk/x?a=1&amp;b=2>", "see https://www.gov.uk/x?a=1&b=2"),
+        ("mail <mailto:team@example.org|team@example.org>", "mail team@example.org"),
+        (":wave: hello :+1::skin-tone-2: there :thinking_face:", "hello there"),
+        ("R&amp;D &lt;6G&gt; funding", "R&D <6G> funding"),
+        ("&amp;lt; stays literal", "&lt; stays literal"),
+        ("  many   spaces\n\nand\tlines  ", "many spaces and lines"),
+        ("the call at 10:30:45 and a 3:1:1 split", "the call at 10:30:45 and a 3:1:1 split"),
+        ("", ""),
+        ("<@U123>", ""),
+    ],
+)
+def test_strip_slack_markup(raw, clean):
+    assert strip_slack_markup(raw) == clean
+
+
+def test_strip_slack_markup_is_idempotent():
+    once = strip_slack_markup("<@U1> R&amp;D in <#C1|gcot> :wave: <https://x.org|page>")
+    assert strip_slack_markup(once) == once
+
+
+# --- Glossary -----------------------------------------------------------------------------------
+
+
+def test_glossary_reads_the_corpus_table(glossary):
+    assert glossary.entries["GCOT"] == "Global Coalition on Telecommunications"
+    assert glossary.entries["ITU-R"] == "ITU Radiocommunication Sector"
+    assert len(glossary.entries) >= 50
+    assert not {"Acronym", "---", ""} & set(glossary.entries), "header and separator rows are not entries"
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("TSA fines?", "TSA fines? (Telecommunications (Security) Act 2021)"),
+        ("tsa fines?", "tsa fines? (Telecommunications (Security) Act 2021)"),
+        # Each expansion once, in order of first mention.
+        ("TSA and SOCI, and the TSA again", "TSA and SOCI, and the TSA again (Telecommunications (Security) Act 2021; Security of Critical Infrastructure)"),
+        # Longest acronym wins; "RAN" inside "O-RAN" and "ITU" inside "ITU-R" are not matched again.
+        ("what is O-RAN?", "what is O-RAN? (Open Radio Access Network)"),
+        ("ITU-R M.2160", "ITU-R M.2160 (ITU Radiocommunication Sector)"),
+        ("R&D areas", "R&D areas (Research and development)"),
+        # Acronyms that are also ordinary words count only when typed in capitals.
+        ("What did MIC say?", "What did MIC say? (Ministry of Internal Affairs and Communications)"),
+        ("what did the mic pick up", "what did the mic pick up"),
+        ("who ran the RAN trial", "who ran the RAN trial (Radio access network)"),
+        ("ai and AI", "ai and AI (Artificial intelligence)"),
+        # Already spelled out: nothing to add.
+        ("Global Coalition on Telecommunications (GCOT) launch", "Global Coalition on Telecommunications (GCOT) launch"),
+        # Not a whole word.
+        ("GCOTs and TSAs", "GCOTs and TSAs"),
+        ("no acronyms here", "no acronyms here"),
+    ],
+)
+def test_glossary_expand(glossary, text, expanded):
+    assert glossary.expand(text) == expanded
+
+
+def test_empty_glossary_changes_nothing():
+    assert Glossary({}).expand("TSA fines") == "TSA fines"
+    assert Glossary.from_texts(["no table here", "| just | one cell"]).entries == {}
+
+
+# --- follow-ups -----------------------------------------------------------------------------------
+
+FOLLOW_UPS = [
+    "and for 4G?",
+    "What about 4G?",
+    "4G?",
+    "When?",
+    "what's the deadline?",
+    "When was it published?",
+    "Did they pay compensation?",
+    "how was that gap eventually funded?",
+    "and the SLACIP one, when did that take effect?",
+    "what are the fines in the new one?",
+    "Which one came first?",
+]
+
+STANDALONE = [
+    "When must Huawei and ZTE 5G equipment be removed from Canadian networks?",
+    "Who chaired the Telecoms Diversification Taskforce?",
+    # Short, but naming their subject.
+    "What is SFIA?",
+    "what is gcot?",
+    "what is #gcot?",
+    # "there", "it" and "that" that point at nothing earlier.
+    "Are there penalties under the UK Telecommunications (Security) Act 2021?",
+    "Is there a deadline for removing Huawei from UK 5G networks?",
+    "Is it true that the TSA fines reach 10% of turnover?",
+    "What are the duties that the Act added?",
+    "What did GCOT announce this year?",
+]
+
+
+@pytest.mark.parametrize("question", FOLLOW_UPS)
+def test_is_follow_up(question):
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize("question", STANDALONE)
+def test_is_not_follow_up(question):
+    assert not is_follow_up(question)
+
+
+PREVIOUS = "When must Huawei and ZTE 5G equipment be removed from Canadian networks?"
+
+
+def test_make_standalone_without_history_is_the_question():
+    assert make_standalone("and for 4G?") == StandaloneQuestion(text="and for 4G?", question="and for 4G?")
+
+
+def test_make_standalone_attaches_the_previous_question():
+    history = [Turn(role="user", content=PREVIOUS), Turn(role="assistant", content="By 28 June 2024. [1]")]
+
+    standalone = make_standalone("and for 4G?", history)
+
+    assert standalone == StandaloneQuestion(
+        text=f"and for 4G? (following up on: {PREVIOUS})", question="and for 4G?", context=PREVIOUS
+    )
+
+
+def test_make_standalone_uses_the_last_user_turn_without_markup():
+    history = [
+        Turn(role="user", content="Who chaired the Telecoms Diversification Taskforce?"),
+        Turn(role="assistant", content="Lord Ian Livingston. [1]"),
+        Turn(role="user", content=f"<@U123> {PREVIOUS} :wave:"),
+        Turn(role="assistant", content="By 28 June 2024. [1]"),
+    ]
+
+    assert make_standalone("What about 4G?", history).context == PREVIOUS
+
+
+def test_make_standalone_ignores_history_without_a_user_turn():
+    history = [Turn(role="assistant", content="Hello! Ask me about GCOT.")]
+
+    assert make_standalone("and for 4G?", history).context == ""
+
+
+@pytest.mark.parametrize("question", STANDALONE)
+def test_make_standalone_leaves_a_new_question_alone(question):
+    history = [Turn(role="user", content=PREVIOUS), Turn(role="assistant", content="By 28 June 2024. [1]")]
+
+    assert make_standalone(question, history) == StandaloneQuestion(text=question, question=question)

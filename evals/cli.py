@@ -57,7 +57,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        # First column left-aligned (names), the rest right-aligned (numbers).
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     typer.echo(line(header))
     typer.echo("  ".join("-" * w for w in widths))
     for row in rows:
@@ -162,7 +166,10 @@ def _write_reports(run, report: Path | None, markdown: Path | None, update_resul
         markdown = report.with_suffix(".md")
     written = write_reports(run, html=report, markdown=markdown)
     if update_results:
-        written += write_reports(run, markdown=RESULTS_FILE)
+        from evals.report import results_section_for_run, update_results_section
+
+        update_results_section(RESULTS_FILE, "in-domain", results_section_for_run(run))
+        written.append(RESULTS_FILE)
     for path in written:
         typer.echo(f"Report written to {path}")
 
@@ -217,6 +224,7 @@ def beir_command(
     grid: Annotated[bool, typer.Option("--grid", help="Grid-search fusion settings on --split (use train) and print the best.")] = False,
     data_root: Annotated[Path, typer.Option("--data-root", help="Where benchmark indexes are cached.")] = Path(".data/bench"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the results as JSON.")] = None,
+    update_results: Annotated[bool, typer.Option("--update-results", help=f"Rewrite this benchmark's section of {RESULTS_FILE}.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = sys.stderr.isatty(),
 ) -> None:
     """nDCG@10 and R@100 of the project's retrieval on a BEIR dataset (index built and cached on first use)."""
@@ -237,17 +245,23 @@ def beir_command(
             results = beir.evaluate(dataset, split=split, modes=modes, fusion=fusion_config, settings=settings, depth=depth, progress=progress)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
+    from evals.report import beir_markdown, fusion_label, update_results_section
+
     rows = [
-        [r.retriever, _describe_fusion(r.fusion), f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}", str(r.n_queries), f"{r.mean_docs_per_query:.1f}"]
+        [r.retriever, fusion_label(r.fusion), f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}", str(r.n_queries), f"{r.mean_docs_per_query:.1f}"]
         for r in results
     ]
     typer.echo(f"{dataset.resolve().name} ({split} split)\n")
     _print_table(["retriever", "fusion", "nDCG@10", "R@100", "queries", "docs/query"], rows)
     if grid and results:
-        typer.echo(f"\nBest on {split}: {_describe_fusion(results[0].fusion)} (nDCG@10 {results[0].ndcg_at_10:.4f})")
+        typer.echo(f"\nBest on {split}: {fusion_label(results[0].fusion)} (nDCG@10 {results[0].ndcg_at_10:.4f})")
     if json_out:
         _write_json(json_out, [asdict(r) for r in results])
         typer.echo(f"\nJSON written to {json_out}")
+    if update_results and results:
+        section = f"{results[0].dataset}-{split}" + ("-grid" if grid else "")
+        update_results_section(RESULTS_FILE, section, beir_markdown(results, grid=grid))
+        typer.echo(f"{RESULTS_FILE} updated")
 
 
 def _fusion_config(method: FusionChoice | None, alpha: float | None, rrf_k: int | None):
@@ -262,12 +276,6 @@ def _fusion_config(method: FusionChoice | None, alpha: float | None, rrf_k: int 
     return replace(config, **changes)
 
 
-def _describe_fusion(fusion: dict | None) -> str:
-    if not fusion:
-        return "-"
-    return f"rrf k={fusion['rrf_k']}" if fusion["method"] == "rrf" else f"convex alpha={fusion['alpha']}"
-
-
 # --- gcot eval refusal ---------------------------------------------------------------------------
 
 
@@ -277,6 +285,7 @@ def refusal_command(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Ask only this many questions (half from each file).")] = None,
     data_root: Annotated[Path, typer.Option("--data-root", help="Where benchmark indexes are cached.")] = Path(".data/bench"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the result (and every outcome) as JSON.")] = None,
+    update_results: Annotated[bool, typer.Option("--update-results", help=f"Rewrite the ClapNQ section of {RESULTS_FILE}.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = sys.stderr.isatty(),
 ) -> None:
     """Answer-vs-decline balanced accuracy on ClapNQ: calibrate on the first half by id, report on the second."""
@@ -295,3 +304,8 @@ def refusal_command(
     if json_out:
         _write_json(json_out, result)
         typer.echo(f"JSON written to {json_out}")
+    if update_results:
+        from evals.report import refusal_markdown, update_results_section
+
+        update_results_section(RESULTS_FILE, "clapnq-refusal", refusal_markdown(result))
+        typer.echo(f"{RESULTS_FILE} updated")

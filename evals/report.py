@@ -12,6 +12,7 @@ Main helpers:
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -348,3 +349,85 @@ def write_reports(run: EvalRun, *, html: Path | None = None, markdown: Path | No
         markdown.write_text(render_markdown(run), encoding="utf-8")
         written.append(markdown)
     return written
+
+
+# --- evals/RESULTS.md ----------------------------------------------------------------------------
+
+RESULTS_HEADER = """\
+# Eval results
+
+The latest figures. Each command rewrites only its own section: `gcot eval run --update-results`
+(in-domain set, ours vs baselines), `gcot eval beir --update-results` (SciFact retrieval) and
+`gcot eval refusal --update-results` (ClapNQ answer-vs-decline). How each is computed:
+[README.md](README.md).
+"""
+
+
+def _demote(markdown: str) -> str:
+    """Every Markdown heading one level deeper, so a report nests under a section heading."""
+    return re.sub(r"^(#+) ", r"#\1 ", markdown, flags=re.M)
+
+
+def update_results_section(path: Path, name: str, markdown: str) -> None:
+    """Replace (or append) the section `name` of a results file, leaving the other sections as they are."""
+    start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
+    block = f"{start}\n{markdown.strip()}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else RESULTS_HEADER
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def results_section_for_run(run: EvalRun) -> str:
+    """The in-domain report as a RESULTS.md section."""
+    return _demote(render_markdown(run).replace("# Eval results", "# In-domain set: ours vs baselines", 1))
+
+
+def fusion_label(fusion: dict[str, Any] | None) -> str:
+    """`convex α=0.5`, `RRF k=60`, or a dash for a single retriever."""
+    if not fusion:
+        return "–"
+    return f"RRF k={fusion['rrf_k']}" if fusion["method"] == "rrf" else f"convex α={fusion['alpha']}"
+
+
+def beir_markdown(results: list[Any], *, grid: bool = False) -> str:
+    """A RESULTS.md section for `gcot eval beir` (evaluation, or a fusion grid search, best first)."""
+    if not results:
+        return ""
+    first = results[0]
+    what = "hybrid fusion grid search" if grid else "retrieval"
+    lines = [
+        f"## {first.dataset}: {what} ({first.split} split, {first.n_queries} queries)",
+        "",
+        f"{first.depth} chunks per query, each document scored by its best chunk; nDCG@10 and R@100 by ir-measures.",
+        "",
+        "| Retriever | Fusion | nDCG@10 | R@100 | Docs per query |",
+        "|---|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.retriever} | {fusion_label(r.fusion)} | {r.ndcg_at_10:.4f} | {r.recall_at_100:.4f} | {r.mean_docs_per_query:.1f} |"
+        for r in results
+    ]
+    if grid:
+        lines += ["", f"Best on {first.split}: {fusion_label(first.fusion)} (nDCG@10 {first.ndcg_at_10:.4f})."]
+    return "\n".join(lines)
+
+
+def refusal_markdown(result: dict[str, Any]) -> str:
+    """A RESULTS.md section for `gcot eval refusal`."""
+    return "\n".join(
+        [
+            "## ClapNQ: answer vs decline",
+            "",
+            "Questions sorted by id; the refusal threshold on `answer.confidence` is calibrated on the first half "
+            "and balanced accuracy reported on the second.",
+            "",
+            "| Threshold | Calibration balanced accuracy | Test balanced accuracy | Test answer rate (answerable) "
+            "| Test decline rate (unanswerable) | n calibration | n test |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {result['threshold']:.4f} | {result['calibration_balanced_accuracy']:.3f} | {result['balanced_accuracy']:.3f} "
+            f"| {fmt(result.get('test_answer_rate_answerable'))} | {fmt(result.get('test_decline_rate_unanswerable'))} "
+            f"| {result['n_calibration']} | {result['n_test']} |",
+        ]
+    )

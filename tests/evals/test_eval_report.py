@@ -110,3 +110,24 @@ def test_html_report_is_self_contained_with_charts(run: EvalRun, tmp_path: Path)
     assert "q2" in html and "Coalition assistant" in html
     written = write_reports(run, html=tmp_path / "r.html", markdown=tmp_path / "r.md")
     assert [p.name for p in written] == ["r.html", "r.md"]
+
+
+def test_results_file_sections_are_replaced_independently(run: EvalRun, tmp_path: Path) -> None:
+    from evals.beir import BenchResult
+    from evals.report import beir_markdown, refusal_markdown, results_section_for_run, update_results_section
+
+    path = tmp_path / "RESULTS.md"
+    update_results_section(path, "in-domain", results_section_for_run(run))
+    bench = [BenchResult("scifact", "test", "hybrid", {"method": "convex", "alpha": 0.5, "rrf_k": 60, "candidates": 100}, 0.7, 0.9, 300, 100, 70.0)]
+    update_results_section(path, "scifact-test", beir_markdown(bench))
+    refusal = {"threshold": 0.5, "calibration_balanced_accuracy": 0.8, "balanced_accuracy": 0.75, "n_calibration": 300, "n_test": 300,
+               "test_answer_rate_answerable": 0.7, "test_decline_rate_unanswerable": 0.8}
+    update_results_section(path, "clapnq-refusal", refusal_markdown(refusal))
+    update_results_section(path, "scifact-test", beir_markdown([BenchResult("scifact", "test", "bm25", None, 0.6, 0.8, 300, 100, 77.0)]))
+    text = path.read_text()
+    assert text.startswith("# Eval results\n")
+    assert text.count("<!-- section:scifact-test -->") == 1
+    assert "| bm25 | – | 0.6000 | 0.8000 | 77.0 |" in text and "convex α=0.5" not in text
+    assert "## In-domain set: ours vs baselines" in text and "### Ours vs baselines" in text
+    assert "| 0.5000 | 0.800 | 0.750 | 0.700 | 0.800 | 300 | 300 |" in text
+    assert text.index("section:in-domain") < text.index("section:scifact-test") < text.index("section:clapnq-refusal")

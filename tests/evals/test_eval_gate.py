@@ -21,6 +21,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GCOT_SET = PROJECT_ROOT / "evals" / "datasets" / "gcot.jsonl"
 REPORTS = PROJECT_ROOT / "evals" / "reports"
 
+# The module fixture asks all ~180 questions (a few seconds each on a busy two-core machine); the
+# suite-wide 600 s per-test timeout would count all of that against the first test.
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture(scope="module")
 def in_domain_run(corpus_index, embedder) -> EvalRun:

@@ -429,5 +429,8 @@ def refusal_markdown(result: dict[str, Any]) -> str:
             f"| {result['threshold']:.4f} | {result['calibration_balanced_accuracy']:.3f} | {result['balanced_accuracy']:.3f} "
             f"| {fmt(result.get('test_answer_rate_answerable'))} | {fmt(result.get('test_decline_rate_unanswerable'))} "
             f"| {result['n_calibration']} | {result['n_test']} |",
+            "",
+            f"{result.get('declined_before_scoring', 0)} of {result['n_calibration'] + result['n_test']} questions were declined "
+            "before evidence scoring (scope rules such as sport or weather); they count as declines at any threshold.",
         ]
     )

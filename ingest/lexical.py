@@ -49,6 +49,7 @@ class LexicalIndex:
         self.version = version
         self._stem = _stemmer()
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
 
     @classmethod
     def build(cls, chunks: Iterable[StoredChunk], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -116,8 +117,6 @@ class LexicalIndex:
         scores = self._scores(query, visibilities)
         if scores is None:
             return dict.fromkeys(chunk_ids, 0.0)
-        if not hasattr(self, "_position"):
-            self._position = {chunk_id: i for i, chunk_id in enumerate(self.chunk_ids)}
         return {cid: float(scores[self._position[cid]]) if cid in self._position else 0.0 for cid in chunk_ids}
 
     def search(self, query: str, *, k: int = 20, visibilities: Sequence[str] | None = None) -> list[tuple[str, float]]:

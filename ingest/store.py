@@ -13,13 +13,14 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from gcot.settings import Settings
+from ingest.metadata import Visibility
 
-ALL_VISIBILITIES = ("public", "partners", "internal")
+ALL_VISIBILITIES = get_args(Visibility)
 _ADD_BATCH = 5000  # Chroma accepts at most 5,461 records per call
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.answer.types import Answer, Citation, RetrievedChunk, Turn
+from bot.types import Answer, Citation, RetrievedChunk, Turn
 from gcot.settings import Settings
 
 STUFFED = 4
@@ -86,10 +86,10 @@ class NaiveLangChainBaseline:
     def __init__(self, settings: Settings, *, embeddings=None) -> None:
         from langchain_chroma import Chroma
 
-        from ingest.embedding import _offline, model_info
-        from ingest.store import chroma_client, collection_name
+        from encoder import offline_env, model_info
+        from store.chroma import chroma_client, collection_name
 
-        _offline()
+        offline_env()
         if embeddings is None:
             from langchain_huggingface import HuggingFaceEmbeddings
 

@@ -140,7 +140,7 @@ def run_benchmark(
         IngestBenchmark with throughputs and ratios.
     """
     from gcot.settings import Settings
-    from ingest.embedding import Embedder
+    from encoder import Embedder
     from ingest.pipeline import ingest
 
     corpus = Path(corpus).resolve()

@@ -41,7 +41,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from gcot.settings import Settings
-    from ingest.store import VectorStore
+    from store.chroma import VectorStore
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_QUESTIONS = Path("evals/datasets/gcot.jsonl")
@@ -181,11 +181,12 @@ def build_synthetic_index(
     Returns:
         {"chunks": total, "synthetic": filler chunks, "internal": internal chunks}.
     """
-    from ingest.embedding import model_info
-    from ingest.lexical import LexicalIndex
-    from ingest.manifest import Manifest, ManifestEntry
-    from ingest.pipeline import lexical_dir, manifest_path
-    from ingest.store import StoredChunk, open_vector_store
+    from encoder import model_info
+    from store.lexical import LexicalIndex
+    from store.manifest import Manifest, ManifestEntry
+    from store.lexical import lexical_dir
+    from store.manifest import manifest_path
+    from store.chroma import StoredChunk, open_vector_store
 
     name, dimension = model_info(source.model_path())
     real = open_vector_store(source, model_name=name, dimension=dimension, create=False)
@@ -363,7 +364,7 @@ def run_benchmark(
     import torch
 
     from gcot.settings import Settings
-    from ingest.embedding import Embedder
+    from encoder import Embedder
     from ingest.pipeline import ingest
 
     if torch_threads:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.answer.types import Answer, RetrievedChunk, Turn
+from bot.types import Answer, RetrievedChunk, Turn
 from evals.dataset import EvalQuestion
 from evals.metrics import LeakDetector, QuestionScore, score_question, summarise
 from gcot.settings import Settings
@@ -139,8 +139,8 @@ class EvalRun:
 
 def leak_detector_for(settings: Settings) -> LeakDetector:
     """A LeakDetector over every chunk of the index `settings` names."""
-    from ingest.embedding import model_info
-    from ingest.store import open_vector_store
+    from encoder import model_info
+    from store.chroma import open_vector_store
 
     name, dimension = model_info(settings.model_path())
     store = open_vector_store(settings, model_name=name, dimension=dimension, create=False)

@@ -14,6 +14,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Audience = Literal["staff", "industry", "academic"]
+Visibility = Literal["public", "partners", "internal"]
+"""Who may read a document: everyone, coalition partners, or partner-government staff only."""
 
 DEFAULT_AUDIENCE_VISIBILITY: dict[str, list[str]] = {
     "staff": ["public", "partners", "internal"],

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gcot.settings import Visibility
+
 DocType = Literal["statement", "policy", "skills-framework", "standard", "guidance", "faq"]
-Visibility = Literal["public", "partners", "internal"]
 
 FOLDER_DEFAULTS_NAME = "_meta.yaml"
 SIDECAR_SUFFIX = ".meta.yaml"

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
+from encoder import Embedder, model_info
 from gcot.settings import Settings
 from ingest.chunking import CHUNKER_VERSION, Chunk, Chunker, TokenCounter
-from ingest.embedding import Embedder, model_info
-from ingest.lexical import LexicalIndex, index_version
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_document
-from ingest.manifest import Manifest, ManifestEntry
 from ingest.metadata import SIDECAR_SUFFIX, MetadataError, metadata_files
-from ingest.store import VectorStore, open_vector_store, store_key
+from store.chroma import VectorStore, open_vector_store
+from store.lexical import LexicalIndex, index_version, lexical_dir
+from store.manifest import Manifest, ManifestEntry, manifest_path
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +140,6 @@ class _Lock:
     def __exit__(self, *exc: object) -> None:
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
-
-
-def lexical_dir(settings: Settings, collection: str) -> Path:
-    return settings.data_dir / "lexical" / store_key(settings, collection)
-
-
-def manifest_path(settings: Settings, collection: str) -> Path:
-    return settings.data_dir / "manifest" / f"{store_key(settings, collection)}.sqlite"
 
 
 # --- PUBLIC API ------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def embedder():
     """The real embedding model, loaded once for the whole session. Treat it as read-only."""
-    from ingest.embedding import Embedder
+    from encoder import Embedder
 
     settings = make_settings(Path("unused"))
     return Embedder(settings.model_path(), batch_size=settings.embedding_batch_size)

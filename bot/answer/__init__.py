@@ -1,5 +1,5 @@
 """Grounded answering: turn retrieved chunks into a cited answer (or a clear no-answer)."""
 
-from bot.answer.types import Answer, Citation, RetrievedChunk, Turn
+from bot.types import Answer, Citation, RetrievedChunk, Turn
 
 __all__ = ["Answer", "Citation", "RetrievedChunk", "Turn"]

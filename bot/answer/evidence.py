@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer.types import RetrievedChunk
-from ingest.embedding import Embedder
-from ingest.lexical import LexicalIndex
+from bot.types import RetrievedChunk
+from encoder import Embedder
+from store.lexical import LexicalIndex
 
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")

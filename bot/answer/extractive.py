@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.types import RetrievedChunk
+from bot.types import RetrievedChunk
 
 # Sentences about the document itself ("This document explains ...") never answer anything.
 _META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview)\b", re.I)

@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, split_sentences, strip_citations
 from bot.answer.extractive import Draft
-from bot.answer.types import RetrievedChunk, Turn
+from bot.types import RetrievedChunk, Turn
 from bot.retrieve.query import StandaloneQuestion
 from gcot.settings import Settings
 

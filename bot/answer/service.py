@@ -15,7 +15,7 @@ from typing import Any
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
-from bot.answer.types import Answer, Citation, RetrievedChunk, Turn
+from bot.types import Answer, Citation, RetrievedChunk, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, strip_slack_markup
 from gcot.settings import Settings

@@ -19,12 +19,12 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.answer.types import RetrievedChunk
+from bot.types import RetrievedChunk
 from gcot.settings import Settings
-from ingest.embedding import Embedder, model_info
-from ingest.lexical import LexicalIndex
-from ingest.pipeline import lexical_dir
-from ingest.store import StoredChunk, VectorStore, open_vector_store
+from encoder import Embedder, model_info
+from store.lexical import LexicalIndex
+from store.lexical import lexical_dir
+from store.chroma import StoredChunk, VectorStore, open_vector_store
 
 Mode = Literal["hybrid", "dense", "bm25"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.answer.types import Turn
+from bot.types import Turn
 
 _USER_OR_CHANNEL = re.compile(r"<[@#!][^>|]*(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^>|]*)(?:\|([^>]*))?>")

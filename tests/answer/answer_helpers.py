@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.answer.service import AnswerService
-from bot.answer.types import Answer
+from bot.types import Answer
 from bot.retrieve.hybrid import HybridRetriever
 from gcot.settings import Settings
 

@@ -11,7 +11,7 @@ import pytest
 from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
 
 from bot.answer.service import AnswerService
-from bot.answer.types import Turn
+from bot.types import Turn
 
 AUDIENCES = ("industry", "academic", "staff")
 

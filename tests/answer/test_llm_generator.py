@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from bot.answer.evidence import split_sentences
 from bot.answer.llm import SYSTEM_PROMPT, LLMGenerator
 from bot.answer.service import AnswerService
-from bot.answer.types import Turn
+from bot.types import Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.query import StandaloneQuestion
 from gcot.logs import JsonFormatter

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.types import Turn
+from bot.types import Turn
 from bot.retrieve.query import Glossary, StandaloneQuestion, is_follow_up, make_standalone, strip_slack_markup
 
 GLOSSARY_FILE = Path(__file__).resolve().parents[2] / "corpus" / "about" / "glossary.md"

@@ -110,8 +110,8 @@ def test_not_verified_lines_are_left_out() -> None:
 
 def test_corpus_ingests_with_no_errors(corpus_index) -> None:
     """`corpus_index` ingests corpus/ (plus the restricted fixtures) and fails on any error."""
-    from ingest.embedding import model_info
-    from ingest.store import open_vector_store
+    from encoder import model_info
+    from store.chroma import open_vector_store
 
     name, dimension = model_info(corpus_index.model_path())
     store = open_vector_store(corpus_index, model_name=name, dimension=dimension, create=False)

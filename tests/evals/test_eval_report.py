@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.types import Answer, Citation, RetrievedChunk, Turn
+from bot.types import Answer, Citation, RetrievedChunk, Turn
 from evals.dataset import parse_questions
 from evals.gate import check
 from evals.metrics import LeakDetector

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gcot.settings import Settings
-from ingest.embedding import model_info
-from ingest.lexical import LexicalIndex
-from ingest.manifest import Manifest, ManifestEntry
-from ingest.pipeline import lexical_dir, manifest_path
-from ingest.store import VectorStore, open_vector_store
+from encoder import model_info
+from store.lexical import LexicalIndex
+from store.manifest import Manifest, ManifestEntry
+from store.lexical import lexical_dir
+from store.manifest import manifest_path
+from store.chroma import VectorStore, open_vector_store
 
 GCOT = Path(sys.executable).with_name("gcot")
 

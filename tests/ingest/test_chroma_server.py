@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from ingest_helpers import IndexView
 
-from ingest.pipeline import ingest, manifest_path
+from ingest.pipeline import ingest
+from store.manifest import manifest_path
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

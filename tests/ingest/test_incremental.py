@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest_helpers import IndexView, cli_command, cli_env, dump_index, markdown, run_cli
 
 from ingest.chunking import Chunker, TokenCounter
-from ingest.lexical import index_version
+from store.lexical import index_version
 from ingest.loaders import load_document
 from ingest.pipeline import ingest
 

@@ -18,7 +18,7 @@ from slack_standin import BOT_USER, INTERNAL_CHANNEL, STAFF_DM, STAFF_USER
 def broken_service(answer_service, corpus_index, tmp_path_factory):
     from bot.answer.service import AnswerService
     from bot.retrieve.hybrid import HybridRetriever
-    from ingest.store import chroma_client
+    from store.chroma import chroma_client
 
     copy = tmp_path_factory.mktemp("broken_index") / "data"
     shutil.copytree(corpus_index.data_dir, copy)

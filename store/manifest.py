@@ -14,6 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gcot.settings import Settings
+from store.chroma import store_key
+
 
 @dataclass(frozen=True)
 class ManifestEntry:
@@ -55,3 +58,8 @@ class Manifest:
 
     def close(self) -> None:
         self._db.close()
+
+
+def manifest_path(settings: Settings, collection: str) -> Path:
+    """The manifest file of one (Chroma location, collection) pair."""
+    return settings.data_dir / "manifest" / f"{store_key(settings, collection)}.sqlite"

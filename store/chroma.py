@@ -17,8 +17,7 @@ from typing import Any, get_args
 
 import numpy as np
 
-from gcot.settings import Settings
-from ingest.metadata import Visibility
+from gcot.settings import Settings, Visibility
 
 ALL_VISIBILITIES = get_args(Visibility)
 _ADD_BATCH = 5000  # Chroma accepts at most 5,461 records per call

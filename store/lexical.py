@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.store import StoredChunk
+from gcot.settings import Settings
+from store.chroma import StoredChunk, store_key
 
 _STOPWORDS = "en"
 
@@ -169,3 +170,8 @@ class LexicalIndex:
         data = json.loads((folder / "chunks.json").read_text())
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
         return cls(bm25, data["ids"], data["visibility"], data["doc_ids"], version)
+
+
+def lexical_dir(settings: Settings, collection: str) -> Path:
+    """Where the lexical index versions of one (Chroma location, collection) pair live."""
+    return settings.data_dir / "lexical" / store_key(settings, collection)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 
-def _offline() -> None:
+def offline_env() -> None:
+    """Keep transformers and the hub client off the network: the model is a local folder."""
     # Never let transformers or the hub client reach for the network: the model is a local folder.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -32,7 +33,7 @@ class Embedder:
     """
 
     def __init__(self, model_path: Path, *, batch_size: int = 32, device: str = "cpu") -> None:
-        _offline()
+        offline_env()
         from sentence_transformers import SentenceTransformer
 
         self.model_path = Path(model_path)

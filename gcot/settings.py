@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     """Set (with `CHROMA_PORT`) to use a `chroma run` server instead of the embedded store."""
     chroma_port: int | None = None
     collection_prefix: str = "gcot"
+    index_refresh_s: float = Field(default=10.0, validation_alias="GCOT_INDEX_REFRESH_S")
+    """Seconds between a serving process's checks for a new index version (hot reload); 0 turns it off."""
 
     # --- embedding & chunking -------------------------------------------------------------------
     embedding_model: Path | None = Field(default=None, validation_alias="GCOT_EMBEDDING_MODEL")

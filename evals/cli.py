@@ -79,6 +79,7 @@ def _write_json(path: Path, payload: object) -> None:
 @eval_app.command("run")
 def run_command(
     questions: Annotated[Path, typer.Option("--questions", "-q", help="Eval file (JSON Lines, see evals/README.md).")] = DEFAULT_QUESTIONS,
+    split: Annotated[Optional[str], typer.Option("--split", help="Only this split of the file: dev (tuned on) or test (reported). Defaults to all.")] = None,
     audience_override: Annotated[Optional[str], typer.Option("--audience-override", help="Ask every question as this audience.")] = None,
     generator: Annotated[Optional[GeneratorChoice], typer.Option("--generator", help="Answer generator. Defaults to GCOT_GENERATOR.")] = None,
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Build a temporary index of this folder (repeatable) instead of using the current one.")] = None,
@@ -96,8 +97,8 @@ def run_command(
 
     settings = load_settings()
     try:
-        items = load_questions(questions)
-    except (DatasetError, FileNotFoundError) as exc:
+        items = load_questions(questions, split=split)
+    except (DatasetError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
     names = [name.strip() for name in systems.split(",") if name.strip()]
     if generator is not None:

@@ -50,6 +50,8 @@ class EvalQuestion(BaseModel):
     gold_doc_ids: list[str] = Field(default_factory=list)
     history: list[HistoryTurn] = Field(default_factory=list)
     category: str = "uncategorised"
+    split: Literal["dev", "test"] | None = None
+    """`dev` (everything tuned sees only these) or `test` (reported, never tuned on); recorded in the file."""
 
     @field_validator("expect")
     @classmethod
@@ -121,11 +123,12 @@ def parse_questions(lines: list[str], *, path: Path = Path("<questions>")) -> li
     return questions
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
+def load_questions(path: Path, *, split: str | None = None) -> list[EvalQuestion]:
     """Read and validate an eval file.
 
     Args:
         path: a JSON Lines file in the format of `evals/README.md`.
+        split: keep only the questions of this split (`dev` or `test`). Defaults to all.
 
     Returns:
         The questions in file order.
@@ -141,7 +144,13 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    return parse_questions(text.splitlines(), path=path)
+    questions = parse_questions(text.splitlines(), path=path)
+    if split is None:
+        return questions
+    if split not in ("dev", "test"):
+        msg = f"unknown split {split!r}; choose dev or test"
+        raise ValueError(msg)
+    return [q for q in questions if q.split == split]
 
 
 # --- coverage against a corpus ------------------------------------------------------------------

@@ -94,3 +94,24 @@ def test_shipped_set_meets_the_issue_counts() -> None:
     assert counts["by_category"]["adversarial"] >= 15
     external = [q for q in questions if q.category == "adversarial" and q.audience != "staff"]
     assert len(external) >= 15
+
+
+def test_shipped_set_records_a_stratified_dev_test_split() -> None:
+    from collections import Counter
+
+    questions = load_questions(GCOT_SET)
+    assert all(q.split in ("dev", "test") for q in questions), "every question carries its split"
+    dev, test = load_questions(GCOT_SET, split="dev"), load_questions(GCOT_SET, split="test")
+    assert len(dev) + len(test) == len(questions) and abs(len(dev) - len(test)) <= 0.1 * len(questions)
+    strata = Counter((q.category, q.audience, q.split) for q in questions)
+    for category, audience in {(q.category, q.audience) for q in questions}:
+        # Stratified: within every (category, audience) group the halves differ by at most two questions.
+        assert abs(strata[(category, audience, "dev")] - strata[(category, audience, "test")]) <= 2, (category, audience)
+    fresh = [q for q in questions if q.id.startswith("n-")]
+    assert len(fresh) >= 80 and {q.split for q in fresh} == {"dev", "test"}
+    assert sum(not q.answerable for q in fresh) >= 15
+
+
+def test_unknown_split_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown split 'train'"):
+        load_questions(GCOT_SET, split="train")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -78,7 +77,3 @@ def serve_http(settings: Settings, service: AnswerBackend, *, host: str, port: i
     log.info("slack.http_starting", extra={"host": host, "port": port})
     uvicorn.run(build_http_app(settings, service), host=host, port=port, log_config=None, access_log=False,
                 server_header=False)
-
-
-def bolt_of(app: Starlette) -> App:
-    return app.state.bolt

@@ -2,9 +2,18 @@
 
 Each part of the data flow owns its commands (`ingest/cli.py`, `bot/cli.py`, `evals/cli.py`); their
 modules import only typer at load time, so `gcot --help` is instant.
+
+Commands print their output and, on failure, one line `error: ...` on stderr (exit 2 for bad input or
+configuration, 1 otherwise); JSON logs appear from WARNING unless `GCOT_LOG_LEVEL` or `--verbose`
+asks for more. An unexpected exception is one line too; its traceback is logged at INFO (`--verbose`).
 """
 
 from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
 
 import typer
 
@@ -21,8 +30,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO on stderr (GCOT_LOG_LEVEL=INFO).")] = False,
+) -> None:
     """The coalition assistant."""
+    if verbose and os.environ.get("GCOT_LOG_LEVEL", "").upper() not in ("DEBUG", "INFO"):
+        os.environ["GCOT_LOG_LEVEL"] = "INFO"  # the settings read it, in this process and any it starts
 
 
 ingest_cli.register(app)
@@ -32,4 +45,13 @@ bench_cli.register(app)
 
 
 def main() -> None:
-    app()
+    """Entry point of the `gcot` script: the app, with any unexpected error reduced to one line."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last net: one line for people, the traceback in the log
+        logging.getLogger("gcot.cli").info("command_failed", exc_info=True, extra={"error_type": type(exc).__name__})
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        typer.echo(f"error: {detail} ({type(exc).__name__}; run with --verbose for the traceback)", err=True)
+        sys.exit(1)

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     slack_thread_followups_opt_out: list[str] = Field(default_factory=list)
     """Channel ids where the bot answers only when mentioned, even in threads it answered."""
     slack_lookup_ttl_s: int = 300
+    """Seconds channel verdicts and user look-ups are cached; membership and sharing events drop them at once."""
+    slack_audience_max_members: int = 100
+    """Channels with more members than this are answered from public documents only, without listing
+    every member (each member costs one `users.info` call per `SLACK_LOOKUP_TTL_S`)."""
     slack_user_rate_per_minute: int = 6
     slack_channel_rate_per_minute: int = 30
     slack_mode: Literal["auto", "socket", "http"] = "auto"
@@ -101,7 +105,9 @@ class Settings(BaseSettings):
     slack_retention_days: int = 90
     """Days stored answers (question, cited doc ids) are kept for feedback and escalation."""
 
-    log_level: str = Field(default="INFO", validation_alias="GCOT_LOG_LEVEL")
+    log_level: str = Field(default="WARNING", validation_alias="GCOT_LOG_LEVEL")
+    """JSON log lines on stderr from this level: DEBUG, INFO, WARNING (default: commands stay quiet), ERROR.
+    `gcot --verbose` is INFO. Below DEBUG, libraries log only warnings and show no progress bars."""
 
     # --- derived paths ---------------------------------------------------------------------------
     def model_path(self) -> Path:

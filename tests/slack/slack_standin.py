@@ -80,7 +80,11 @@ class SlackStandIn:
         STAFF_USER: {"team_id": TEAM},
         GUEST_USER: {"team_id": TEAM, "is_restricted": True},
         EXTERNAL_USER: {"team_id": OTHER_TEAM},
+        BOT_USER: {"team_id": TEAM, "is_bot": True},
     })
+    members: dict[str, list[str]] = field(default_factory=dict)
+    """Channel id -> member ids for `conversations.members`; a known channel not listed has the staff
+    user and the bot as members (edit it to put a guest in a channel)."""
     streaming_supported: bool = True
     ws_url: str = "ws://127.0.0.1:1/"
 
@@ -168,6 +172,10 @@ class SlackStandIn:
                     raise AssertionError(f"timed out waiting for {count} x {method}; calls so far: {seen}")
                 self._cond.wait(remaining)
 
+    def _members_of(self, channel: str) -> list[str]:
+        with self._cond:
+            return list(self.members.get(channel, [STAFF_USER, BOT_USER]))
+
     def reset(self) -> None:
         with self._cond:
             self.calls.clear()
@@ -211,7 +219,19 @@ class SlackStandIn:
                 return {**ok, "channel": {"id": channel, "is_im": True, "user": STAFF_USER}}
             if channel not in self.channels:
                 return {"ok": False, "error": "channel_not_found"}
-            return {**ok, "channel": {"id": channel, "name": channel.lower(), **self.channels[channel]}}
+            info = {"id": channel, "name": channel.lower(), **self.channels[channel]}
+            if str(p.get("include_num_members")).lower() in ("true", "1"):
+                info.setdefault("num_members", len(self._members_of(channel)))
+            return {**ok, "channel": info}
+        if method == "conversations.members":  # paginated like Slack: limit + next_cursor (an offset here)
+            channel = p.get("channel", "")
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            everyone = self._members_of(channel)
+            start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+            rest = everyone[start + limit:]
+            return {**ok, "members": everyone[start:start + limit],
+                    "response_metadata": {"next_cursor": str(start + limit) if rest else ""}}
         if method == "users.info":
             user = p.get("user", "")
             if user not in self.users:

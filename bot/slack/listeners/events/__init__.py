@@ -2,6 +2,7 @@ import re
 
 from slack_bolt import App
 
+from . import channel_membership
 from .app_mention import app_mention_callback
 from .message import message_callback
 
@@ -13,4 +14,5 @@ def ignore_other_events() -> None:
 def register(app: App) -> None:
     app.event("app_mention")(app_mention_callback)
     app.event("message")(message_callback)
+    channel_membership.register(app)  # audience invalidation on sharing/membership events (F, issue 12)
     app.event(re.compile(".*"))(ignore_other_events)

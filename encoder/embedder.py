@@ -25,6 +25,7 @@ class Embedder:
             see `Settings.model_path`).
         batch_size: texts per forward pass. Defaults to 32.
         device: torch device. Defaults to "cpu".
+        threads: torch intra-op threads, set process-wide. Defaults to None (torch's own choice).
 
     Example:
         >>> embedder = Embedder(Settings().model_path())
@@ -32,9 +33,17 @@ class Embedder:
         (1, 384)
     """
 
-    def __init__(self, model_path: Path, *, batch_size: int = 32, device: str = "cpu") -> None:
+    backend = "torch"
+    variant = "fp32"
+
+    def __init__(self, model_path: Path, *, batch_size: int = 32, device: str = "cpu", threads: int | None = None) -> None:
         offline_env()
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads:
+            # Process-wide: torch's default (one thread per core) thrashes on a shared machine.
+            torch.set_num_threads(threads)
 
         self.model_path = Path(model_path)
         self.batch_size = batch_size

@@ -1,0 +1,92 @@
+"""The light query path: the ONNX export reproduces sentence-transformers and keeps torch out of the process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT_ROOT, make_settings
+from encoder import Embedder, load_embedder
+from encoder.onnx import OnnxEmbedder, ensure_exported, onnx_file, supports_onnx
+
+TEXTS = [
+    "The coalition launched on 5 October 2023.",
+    "Which Open RAN security controls apply to operators of 5G networks in the United Kingdom?",
+    "ok",
+    "A long passage " + "about supply-chain diversification and vendor risk " * 40,  # past the 256-token window
+]
+
+
+@pytest.fixture(scope="module")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export per test module (it takes a while: torch traces the model, then int8 quantisation)."""
+    root = tmp_path_factory.mktemp("onnx-cache")
+    model_path = make_settings(Path("unused")).model_path()
+    assert ensure_exported(model_path, root, "int8") is not None
+    return root
+
+
+def test_fp32_export_matches_sentence_transformers(cache_root: Path, embedder: Embedder) -> None:
+    model_path = make_settings(Path("unused")).model_path()
+    onnx = OnnxEmbedder(model_path, onnx_file(model_path, cache_root, "fp32"))
+
+    reference = embedder.embed_documents(TEXTS)
+    documents = onnx.embed_documents(TEXTS)
+    queries = np.stack([onnx.embed_query(text) for text in TEXTS])
+
+    assert documents.shape == reference.shape == (len(TEXTS), onnx.dimension)
+    assert np.allclose(np.linalg.norm(documents, axis=1), 1.0, atol=1e-5)
+    assert (documents * reference).sum(axis=1).min() > 0.9999
+    assert (queries * reference).sum(axis=1).min() > 0.9999
+
+
+def test_int8_export_stays_close_to_fp32(cache_root: Path, embedder: Embedder) -> None:
+    model_path = make_settings(Path("unused")).model_path()
+    onnx = OnnxEmbedder(model_path, onnx_file(model_path, cache_root, "int8"))
+
+    cosine = np.array([onnx.embed_query(text) @ embedder.embed_query(text) for text in TEXTS])
+
+    assert cosine.min() > 0.97, cosine
+
+
+def test_settings_pick_the_backend(cache_root: Path, tmp_path: Path) -> None:
+    chosen = load_embedder(make_settings(tmp_path / "data", embedding_cache_dir=cache_root, embedding_onnx_variant="fp32"))
+    assert (chosen.backend, chosen.variant) == ("onnx", "fp32")
+    assert chosen.session.get_session_options().intra_op_num_threads == 1
+    # Documents are embedded with torch whatever the query backend.
+    documents = load_embedder(make_settings(tmp_path / "data", embedding_cache_dir=cache_root), purpose="documents")
+    assert documents.backend == "torch"
+
+
+def test_a_model_folder_it_cannot_export_falls_back_to_torch(tmp_path: Path) -> None:
+    model_path = make_settings(Path("unused")).model_path()
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for item in model_path.iterdir():
+        (folder / item.name).symlink_to(item)
+    (folder / "modules.json").unlink()
+    (folder / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}]))
+    assert not supports_onnx(folder)
+
+    with pytest.raises(RuntimeError, match="ONNX export"):
+        load_embedder(make_settings(tmp_path / "data", embedding_model=folder, embedding_backend="onnx"))
+
+
+def test_a_cli_process_embeds_queries_without_importing_torch(cache_root: Path, tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from conftest import make_settings; from encoder import load_embedder; "
+        f"e = load_embedder(make_settings(Path({str(tmp_path)!r}), embedding_cache_dir=Path({str(cache_root)!r}))); "
+        "v = e.embed_query('When did the coalition launch?'); "
+        "print(e.backend, v.shape[0], 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{PROJECT_ROOT / 'tests'}:{PROJECT_ROOT}"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["onnx", "384", "False", "False"]

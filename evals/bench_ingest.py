@@ -63,7 +63,7 @@ def _embed_texts(corpus: Path, settings) -> tuple[int, list[str]]:
     """(documents, embed texts) exactly as the ingest job would produce them, without embedding."""
     from ingest.chunking import Chunker, TokenCounter
     from ingest.loaders import LoadError, load_document
-    from ingest.pipeline import _scan
+    from ingest.pipeline import scan_sources
 
     chunker = Chunker(
         TokenCounter(settings.model_path()), max_tokens=settings.chunk_max_tokens,
@@ -71,7 +71,7 @@ def _embed_texts(corpus: Path, settings) -> tuple[int, list[str]]:
     )
     texts: list[str] = []
     documents = 0
-    for root, path in _scan([corpus]):
+    for root, path in scan_sources([corpus]):
         raw = path.read_bytes()
         try:
             document = load_document(path, root, max_bytes=settings.max_file_bytes, raw=raw)
@@ -93,10 +93,10 @@ def replicate_corpus(corpus: Path, target: Path, repeat: int) -> Path:
 
     from ingest.loaders import LoadError, load_document
     from ingest.metadata import SIDECAR_SUFFIX, read_yaml_mapping
-    from ingest.pipeline import _scan
+    from ingest.pipeline import scan_sources
 
     doc_ids: dict[Path, str] = {}
-    for root, path in _scan([corpus]):
+    for root, path in scan_sources([corpus]):
         try:
             doc_ids[path.relative_to(root)] = load_document(path, root).meta.doc_id
         except LoadError:

@@ -41,6 +41,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from gcot.settings import Settings
+    from store import IndexSnapshot, IndexWriter
     from store.chroma import VectorStore
 
 DEFAULT_SIZES = (10_000, 100_000)
@@ -112,24 +113,33 @@ class RetrievalBenchmark(TypedDict):
 # --- synthetic index -------------------------------------------------------------------------------
 
 
-def _read_store(store: VectorStore) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
-    """Every chunk of a store: ids, texts, metadata and stored embeddings."""
-    ids: list[str] = []
-    texts: list[str] = []
-    metadatas: list[dict[str, Any]] = []
-    vectors: list[np.ndarray] = []
-    offset = 0
-    while True:
-        page = store.collection.get(include=["documents", "metadatas", "embeddings"], limit=_BATCH, offset=offset)
-        ids.extend(page["ids"])
-        texts.extend(text or "" for text in page["documents"])
-        metadatas.extend(dict(meta or {}) for meta in page["metadatas"])
-        if len(page["ids"]):
-            vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-        if len(page["ids"]) < _BATCH:
-            break
-        offset += _BATCH
-    return ids, texts, metadatas, np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+def _read_store(snapshot: IndexSnapshot) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
+    """Every current chunk of an index: ids, texts, metadata and stored embeddings."""
+    ids = [chunk_id for record in snapshot.documents() for chunk_id in record.chunk_ids]
+    chunks = {chunk.chunk_id: chunk for chunk in snapshot.get(ids)}
+    ids = [chunk_id for chunk_id in ids if chunk_id in chunks]
+    vectors: dict[str, np.ndarray] = {}
+    for visibility, store in snapshot.collections.items():
+        found, embeddings, _texts = store.full([cid for cid in ids if chunks[cid].metadata["visibility"] == visibility])
+        vectors.update(zip(found, embeddings, strict=True))
+    matrix = np.stack([vectors[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
+    return ids, [chunks[cid].text for cid in ids], [dict(chunks[cid].metadata) for cid in ids], matrix
+
+
+def _write_chunks(writer: IndexWriter, ids: list[str], vectors: np.ndarray, texts: list[str],
+                  metadatas: list[dict[str, Any]]) -> None:
+    """Add chunks to their visibility's collection through the store's writer."""
+    by_visibility: dict[str, list[int]] = {}
+    for index, meta in enumerate(metadatas):
+        by_visibility.setdefault(meta["visibility"], []).append(index)
+    for visibility, indexes in by_visibility.items():
+        writer.add(visibility, [ids[i] for i in indexes], vectors[indexes], [texts[i] for i in indexes],
+                   [metadatas[i] for i in indexes])
+
+
+def _internal_doc(doc: int, share: float) -> bool:
+    """Whether filler document `doc` is `internal` (per document, as a document has one visibility)."""
+    return ((doc * 2654435761) % 2**32) / 2**32 < share
 
 
 def _filler(
@@ -140,7 +150,6 @@ def _filler(
     bases = rng.integers(0, len(texts_words), size=count)
     noisy = vectors[bases] + rng.normal(0.0, noise, size=(count, vectors.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    internal = rng.random(count) < internal_share
     ids, texts, metas = [], [], []
     for offset, base in enumerate(bases):
         number = start + offset
@@ -157,7 +166,7 @@ def _filler(
         meta = dict(metadatas[base])
         meta.update(
             doc_id=doc_id, title=f"Synthetic filler document {doc}", heading=f"Synthetic filler document {doc}",
-            chunk_index=number % _CHUNKS_PER_DOC, visibility="internal" if internal[offset] else "public",
+            chunk_index=number % _CHUNKS_PER_DOC, visibility="internal" if _internal_doc(doc, internal_share) else "public",
             source_url=f"https://example.invalid/synthetic/{doc_id}", content_hash=f"{number:016x}",
         )
         metas.append(meta)
@@ -182,53 +191,41 @@ def build_synthetic_index(
         {"chunks": total, "synthetic": filler chunks, "internal": internal chunks}.
     """
     from encoder import model_info
-    from store.lexical import LexicalIndex
-    from store.manifest import Manifest, ManifestEntry
-    from store.lexical import lexical_dir
-    from store.manifest import manifest_path
-    from store.chroma import StoredChunk, open_vector_store
+    from store import DocumentRecord, open_reader, open_writer
 
     name, dimension = model_info(source.model_path())
-    real = open_vector_store(source, model_name=name, dimension=dimension, create=False)
+    real = open_reader(source).snapshot()
     ids, texts, metadatas, vectors = _read_store(real)
     if not ids:
         msg = f"the source index in {source.data_dir} is empty"
         raise ValueError(msg)
-    store = open_vector_store(target, model_name=name, dimension=dimension, create=True)
-    if store.count():
-        msg = f"{target.data_dir} already holds an index"
-        raise ValueError(msg)
-
-    store.upsert(ids, vectors, texts, metadatas)
-    lexical_chunks = [StoredChunk(i, t, m) for i, t, m in zip(ids, texts, metadatas, strict=True)]
-    words = [np.array(re.findall(r"[A-Za-z][A-Za-z'-]+|\d+", text) or ["telecoms"]) for text in texts]
-    vocabulary = np.concatenate(words)
-    rng = np.random.default_rng(seed)
-    synthetic, internal = max(0, chunks - len(ids)), 0
-    by_doc: dict[str, list[str]] = {}
-    for start in range(0, synthetic, _BATCH):
-        f_ids, f_vectors, f_texts, f_metas = _filler(
-            start, min(_BATCH, synthetic - start), texts_words=words, vocabulary=vocabulary, metadatas=metadatas,
-            vectors=vectors, rng=rng, internal_share=internal_share, noise=noise,
-        )
-        store.upsert(f_ids, f_vectors, f_texts, f_metas)
-        lexical_chunks.extend(StoredChunk(i, t, m) for i, t, m in zip(f_ids, f_texts, f_metas, strict=True))
-        internal += sum(meta["visibility"] == "internal" for meta in f_metas)
-        for chunk_id, meta in zip(f_ids, f_metas, strict=True):
-            by_doc.setdefault(meta["doc_id"], []).append(chunk_id)
-
-    LexicalIndex.build(lexical_chunks).save(lexical_dir(target, store.name))
-    # The manifest names every chunk, so a later `gcot ingest` on this data dir would not see orphans.
-    source_manifest = Manifest(manifest_path(source, real.name))
-    manifest = Manifest(manifest_path(target, store.name))
-    try:
-        for entry in source_manifest.entries().values():
-            manifest.put(entry)
-        for doc_id, chunk_ids in by_doc.items():
-            manifest.put(ManifestEntry(doc_id, f"synthetic://{doc_id}", "synthetic", tuple(chunk_ids)))
-    finally:
-        source_manifest.close()
-        manifest.close()
+    with open_writer(target, model_name=name, dimension=dimension, purpose="gcot bench retrieval") as writer:
+        if any(writer.stored_ids().values()):
+            msg = f"{target.data_dir} already holds an index"
+            raise ValueError(msg)
+        _write_chunks(writer, ids, vectors, texts, metadatas)
+        # Records name every chunk (Chroma is the truth): the published version and `gcot index check` cover them.
+        for record in real.documents():
+            writer.put_record(record)
+        words = [np.array(re.findall(r"[A-Za-z][A-Za-z'-]+|\d+", text) or ["telecoms"]) for text in texts]
+        vocabulary = np.concatenate(words)
+        rng = np.random.default_rng(seed)
+        synthetic, internal = max(0, chunks - len(ids)), 0
+        by_doc: dict[str, tuple[str, list[str]]] = {}
+        for start in range(0, synthetic, _BATCH):
+            f_ids, f_vectors, f_texts, f_metas = _filler(
+                start, min(_BATCH, synthetic - start), texts_words=words, vocabulary=vocabulary, metadatas=metadatas,
+                vectors=vectors, rng=rng, internal_share=internal_share, noise=noise,
+            )
+            _write_chunks(writer, f_ids, f_vectors, f_texts, f_metas)
+            internal += sum(meta["visibility"] == "internal" for meta in f_metas)
+            for chunk_id, meta in zip(f_ids, f_metas, strict=True):
+                by_doc.setdefault(meta["doc_id"], (meta["visibility"], []))[1].append(chunk_id)
+        for doc_id, (visibility, chunk_ids) in by_doc.items():
+                writer.put_record(DocumentRecord(doc_id=doc_id, title=f"Synthetic {doc_id}", visibility=visibility,
+                                             chunk_ids=tuple(chunk_ids), path=f"synthetic://{doc_id}",
+                                             file_hash="synthetic", metadata_hash="synthetic"))
+        writer.publish()
     return {"chunks": len(ids) + synthetic, "synthetic": synthetic, "internal": internal}
 
 

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     """Set (with `CHROMA_PORT`) to use a `chroma run` server instead of the embedded store."""
     chroma_port: int | None = None
     collection_prefix: str = "gcot"
+    ingest_lock_stale_s: float = Field(default=900.0, validation_alias="GCOT_INGEST_LOCK_STALE_S")
+    """With a Chroma server: an ingest lock without a heartbeat for this long is taken over."""
+    lexical_cache_grace_s: float = Field(default=3600.0, validation_alias="GCOT_LEXICAL_CACHE_GRACE_S")
+    """Cached lexical index versions no longer current are deleted after this long unused."""
+    default_visibility: Visibility = Field(default="internal", validation_alias="GCOT_DEFAULT_VISIBILITY")
+    """Visibility of a document that states none (no front matter, sidecar or `_meta.yaml` value): fail closed."""
     index_refresh_s: float = Field(default=10.0, validation_alias="GCOT_INDEX_REFRESH_S")
     """Seconds between a serving process's checks for a new index version (hot reload); 0 turns it off."""
 

@@ -125,7 +125,3 @@ class Chunker:
             return body
         prefix = self.counter.truncate(prefix, budget - 1)
         return f"{prefix}\n{body}" if prefix else body
-
-    def would_truncate(self, chunk: Chunk) -> bool:
-        """True when the model would silently cut this chunk's embedding input."""
-        return self.counter.count(chunk.embed_text) > self.counter.window

@@ -13,7 +13,10 @@ from gcot.cli_support import load_settings
 
 
 def register(app: typer.Typer) -> None:
+    from store import cli as store_cli
+
     app.command()(ingest)
+    store_cli.register(app)  # `gcot index check`, which ingest runs at its end
 
 
 def ingest(
@@ -25,6 +28,7 @@ def ingest(
     """Load, chunk, embed and index documents; re-runs only touch what changed."""
     from ingest.pipeline import StrictModeError
     from ingest.pipeline import ingest as run_ingest
+    from store import StoreLockedError
 
     settings = load_settings()
     try:
@@ -37,6 +41,9 @@ def ingest(
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except StoreLockedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -47,8 +54,14 @@ def ingest(
         f"Chunks: {result['chunks_embedded']} embedded, {result['chunks_total']} in the index, "
         f"{result['chunks_truncated']} over the model window. Took {result['seconds']:.1f} s."
     )
+    if result["defaulted"]:
+        typer.echo(f"{len(result['defaulted'])} document(s) state no visibility and took a default:")
+        typer.echo("\n".join(f"  {d['path']}: {d['visibility']} (from {d['source']})" for d in result["defaulted"]))
     if result["errors"]:
         typer.echo(_format_errors(result["errors"]))
+    if not result["check"]["clean"]:
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result["check"]["counts"].items()))
+        typer.echo(f"warning: index check found drift ({counts}); run `gcot index check` for details", err=True)
 
 
 def _format_errors(errors: list[dict]) -> str:

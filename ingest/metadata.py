@@ -3,6 +3,10 @@
 Metadata comes, in increasing priority, from defaults derived from the file path, an optional
 `_meta.yaml` in the document's folder (defaults for the whole folder, e.g. `visibility: internal`),
 the document's own front matter (Markdown), and an optional sidecar `<file name>.meta.yaml`.
+
+Visibility fails closed: a document none of these gives a visibility has `visibility=None` here; the
+ingest job gives it the configured default (`GCOT_DEFAULT_VISIBILITY`, `internal` unless changed) and
+reports it, and anything that reads a chunk without a known visibility treats it as `internal`.
 """
 
 from __future__ import annotations
@@ -39,7 +43,10 @@ class DocumentMeta(BaseModel):
     doc_id: str
     title: str
     doc_type: DocType = "guidance"
-    visibility: Visibility = "public"
+    visibility: Visibility | None = None
+    """None when no metadata source states it (the ingest job applies the configured default)."""
+    visibility_from: str = ""
+    """Where the visibility came from: `front matter`, `sidecar`, a `_meta.yaml` path, or `` (nowhere)."""
     source_url: str = ""
     related_urls: list[str] = Field(default_factory=list)
     publisher: str = ""
@@ -69,7 +76,7 @@ class DocumentMeta(BaseModel):
             "doc_id": self.doc_id,
             "title": self.title,
             "doc_type": self.doc_type,
-            "visibility": self.visibility,
+            "visibility": self.visibility or "internal",  # fail closed if no default was applied
             "source_url": self.source_url,
             "publisher": self.publisher,
             "published": self.published.isoformat() if self.published else "",
@@ -135,12 +142,20 @@ def build_metadata(
         MetadataError: when a value has the wrong type or a required value is missing.
     """
     merged: dict[str, Any] = {"doc_id": default_doc_id(path, root), "title": fallback_title or path.stem}
+    source = ""
     files = metadata_files(path, root)
     for folder_file in files[:-1] if files and files[-1].name.endswith(SIDECAR_SUFFIX) else files:
-        merged.update({k: v for k, v in read_yaml_mapping(folder_file).items() if k != "doc_id"})
-    merged.update(front_matter or {})
+        values = {k: v for k, v in read_yaml_mapping(folder_file).items() if k not in ("doc_id", "visibility_from")}
+        source = str(folder_file) if "visibility" in values else source
+        merged.update(values)
+    front_matter = {k: v for k, v in (front_matter or {}).items() if k != "visibility_from"}
+    source = "front matter" if "visibility" in front_matter else source
+    merged.update(front_matter)
     if files and files[-1].name.endswith(SIDECAR_SUFFIX):
-        merged.update(read_yaml_mapping(files[-1]))
+        sidecar = {k: v for k, v in read_yaml_mapping(files[-1]).items() if k != "visibility_from"}
+        source = "sidecar" if "visibility" in sidecar else source
+        merged.update(sidecar)
+    merged["visibility_from"] = source if merged.get("visibility") is not None else ""
     _reject_misspelt_keys(merged)
     try:
         return DocumentMeta.model_validate(merged)

@@ -1,40 +1,45 @@
-"""The ingest job: source folders -> loaded documents -> chunks -> embeddings -> Chroma + BM25.
+"""The ingest job: source folders -> loaded documents -> chunks -> embeddings -> Chroma (+ BM25 cache).
 
-`ingest()` is the one public entry point; the CLI, the benchmark and the tests all call it.
+`ingest()` is the one public entry point; the CLI, the benchmark and the tests all call it. A run is
+six named steps: scan, plan, embed, write, prune, publish (then `check`).
 
-Correctness on re-runs rests on three rules:
-- a document is re-embedded only when its file (or its metadata files) changed; its chunk ids contain
-  its content hash, so new chunks never collide with the old ones they replace;
-- the manifest is written after the store holds the new chunks, and old chunks are deleted after
-  the manifest stops naming them;
-- every run ends by deleting whatever the store holds that the manifest does not name, so a run
-  killed at any point is repaired by the next one.
+Correctness rests on the store keeping everything in Chroma (see `store/`):
+- the per-document records (content hash, metadata hash, chunk ids) live in Chroma, so any host, or
+  one with an empty data dir, plans the same incremental run;
+- a document is re-embedded only when what the model sees changed (its text, headings or title);
+  chunk ids contain that content hash, so new chunks never collide with the ones they replace. A
+  change of metadata alone (visibility, topics, ...) rewrites chunk metadata, moving chunks to
+  another visibility's collection with their stored vectors;
+- a document's record is written after Chroma holds all its new chunks, and old chunks are deleted
+  after the record stops naming them; every run ends by deleting whatever the collections hold that
+  no record names, so a run killed at any point is repaired by the next one;
+- only a run that got to the end publishes a new index version, which serving processes reload.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
+import json
 import logging
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from encoder import Embedder, model_info
 from gcot.settings import Settings
 from ingest.chunking import CHUNKER_VERSION, Chunk, Chunker, TokenCounter
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_document
 from ingest.metadata import SIDECAR_SUFFIX, MetadataError, metadata_files
-from store.chroma import VectorStore, open_vector_store
-from store.lexical import LexicalIndex, index_version, lexical_dir
-from store.manifest import Manifest, ManifestEntry, manifest_path
+from store import DocumentRecord, IndexWriter, check_index, open_writer
+from store.records import utc_now
 
 log = logging.getLogger(__name__)
 
 IGNORED_NAMES = {"readme.md", "license", "license.md"}
+DEFAULT_SOURCE = "GCOT_DEFAULT_VISIBILITY"
 _EMBED_GROUP = 128
 """Chunks embedded and written to the store together. Chunks are embedded longest first (by model
 tokens), so every batch pads little whatever the group size; a small group bounds the work a killed
@@ -46,24 +51,43 @@ class IngestError(TypedDict):
     error: str
 
 
+class Defaulted(TypedDict):
+    path: str
+    doc_id: str
+    visibility: str
+    source: str
+    """`GCOT_DEFAULT_VISIBILITY` (no metadata said anything) or the `_meta.yaml` that gave it."""
+
+
 class IngestResult(TypedDict):
     documents_seen: int
     """Supported files found in the source folders."""
     added: int
     updated: int
+    """Documents whose content or metadata changed (`metadata_only` of them re-embedded nothing)."""
+    metadata_only: int
     unchanged: int
     deleted: int
     """Documents removed from every index because their file is gone."""
     failed: int
     chunks_embedded: int
+    chunks_moved: int
+    """Chunks moved to another visibility's collection with their stored vectors (not re-embedded)."""
     chunks_total: int
     chunks_truncated: int
     """Chunks longer than the model's window (the model would cut them); the target is 0."""
     orphans_removed: int
     seconds: float
     collection: str
+    """The index's base collection name; chunks live in `<collection>__<visibility>`."""
     lexical_version: str
+    """The published index version (the lexical index cached under that name)."""
+    index_version: str
+    defaulted: list[Defaulted]
+    """Documents of this run whose visibility no document metadata stated."""
     errors: list[IngestError]
+    check: dict[str, Any]
+    """`gcot index check` of the index after the run (`clean`, `counts`, `problems`, ...)."""
 
 
 class StrictModeError(RuntimeError):
@@ -76,20 +100,63 @@ class StrictModeError(RuntimeError):
 
 @dataclass
 class _Pending:
+    """A document to (re)write: new, changed, or with changed metadata."""
+
     path: str
     file_hash: str
     document: LoadedDocument
+    content_hash: str = ""
+    metadata_hash: str = ""
     chunks: list[Chunk] = field(default_factory=list)
 
+    @property
+    def doc_id(self) -> str:
+        return self.document.meta.doc_id
 
-# --- helpers ---------------------------------------------------------------------------------------
+    @property
+    def visibility(self) -> str:
+        return str(self.document.meta.visibility)
 
 
-def _scan(sources: Sequence[Path]) -> list[tuple[Path, Path]]:
-    """(root, file) pairs of every supported, non-hidden file under the sources, sorted."""
+@dataclass
+class _Plan:
+    files: list[tuple[Path, Path]]
+    records: dict[str, DocumentRecord]
+    stored: dict[str, set[str]]
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)
+    """doc_ids that stay as they are (unchanged, or their file broke)."""
+    unchanged: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    failed_paths: set[str] = field(default_factory=set)
+
+    def fail(self, path: str, error: str) -> None:
+        self.errors.append({"path": path, "error": error})
+        self.failed_paths.add(path)
+
+
+@dataclass
+class _Counts:
+    embedded: int = 0
+    moved: int = 0
+    truncated: int = 0
+    metadata_only: int = 0
+    deleted: int = 0
+    orphans: int = 0
+
+
+# --- step 1: scan ----------------------------------------------------------------------------------
+
+
+def scan_sources(sources: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """(root, file) pairs of every supported, non-hidden file under the sources, sorted.
+
+    Raises:
+        FileNotFoundError: when a source is neither a file nor a folder.
+    """
     found: list[tuple[Path, Path]] = []
     for source in sources:
-        root = source.resolve()
+        root = Path(source).resolve()
         if root.is_file():
             found.append((root.parent, root))
             continue
@@ -108,13 +175,24 @@ def _scan(sources: Sequence[Path]) -> list[tuple[Path, Path]]:
 
 
 def _file_hash(raw: bytes, path: Path, root: Path, settings: Settings) -> str:
+    """Bytes of the file and its metadata files, plus every setting that shapes its chunks."""
     digest = hashlib.sha256(raw)
     try:
         for meta_file in metadata_files(path, root):
             digest.update(meta_file.name.encode() + meta_file.read_bytes())
     except OSError:
         pass
-    digest.update(f"|{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}".encode())
+    digest.update(f"|{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}"
+                  f"|{settings.default_visibility}".encode())
+    return digest.hexdigest()
+
+
+def _content_hash(document: LoadedDocument, settings: Settings) -> str:
+    """What the model sees: title, headings and text, and the chunk settings (not the other metadata)."""
+    digest = hashlib.sha256(f"{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}".encode())
+    digest.update(document.meta.title.encode("utf-8"))
+    for section in document.sections:
+        digest.update(json.dumps([section.heading_path, section.page, section.text]).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -126,20 +204,201 @@ def _progress(iterable, *, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, unit="doc" if desc == "load" else "chunk", file=sys.stderr, leave=False)
 
 
-class _Lock:
-    """One ingest at a time per data dir."""
+# --- step 2: plan ----------------------------------------------------------------------------------
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("w")
 
-    def __enter__(self) -> _Lock:
-        fcntl.flock(self._file, fcntl.LOCK_EX)
-        return self
+def _plan(files: list[tuple[Path, Path]], writer: IndexWriter, settings: Settings, progress: bool) -> _Plan:
+    """Decide, from the records in Chroma, which files are unchanged and load the others."""
+    plan = _Plan(files, writer.records(), writer.stored_ids())
+    by_path: dict[str, list[DocumentRecord]] = {}
+    for record in plan.records.values():
+        by_path.setdefault(record.path, []).append(record)
+    for root, path in _progress(files, total=len(files), desc="load", enabled=progress):
+        key = str(path)
+        try:
+            raw = path.read_bytes() if path.stat().st_size <= settings.max_file_bytes else None
+            file_hash = _file_hash(raw or b"", path, root, settings) if raw is not None else ""
+            previous = [r for r in by_path.get(key, []) if r.file_hash == file_hash and file_hash]
+            if previous and all(set(r.chunk_ids) <= plan.stored[r.visibility] for r in previous):
+                _keep(plan, previous, key)
+                plan.unchanged += 1
+                continue
+            document = load_document(path, root, max_bytes=settings.max_file_bytes, raw=raw)
+        except (LoadError, MetadataError, OSError) as exc:
+            plan.fail(key, str(exc))
+            # A file that broke keeps what it had indexed, doc_ids included: no other file takes them over.
+            _keep(plan, by_path.get(key, []), key)
+            continue
+        _claim(plan, _Pending(key, file_hash, _with_visibility(document, settings)))
+    for error in plan.errors:
+        log.warning("document skipped", extra={"path": error["path"], "reason": error["error"]})
+    return plan
 
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
+
+def _keep(plan: _Plan, records: list[DocumentRecord], key: str) -> None:
+    for record in records:
+        # An unchanged (or broken) owner keeps its doc_id against a newcomer seen earlier in the scan.
+        if (newcomer := plan.pending.pop(record.doc_id, None)) is not None:
+            plan.fail(newcomer.path, f"duplicate doc_id {record.doc_id!r}: also claimed by {key}")
+        plan.kept.add(record.doc_id)
+
+
+def _claim(plan: _Plan, item: _Pending) -> None:
+    doc_id, key = item.doc_id, item.path
+    claimant = plan.pending.get(doc_id)
+    owner = plan.records.get(doc_id)
+    if claimant or doc_id in plan.kept:
+        other = claimant.path if claimant else owner.path if owner else "another file"
+        # The file that already owned the doc_id keeps it; the newcomer is reported.
+        if claimant and owner and owner.path == key:
+            plan.pending[doc_id] = item
+            key, other = claimant.path, key
+        plan.fail(key, f"duplicate doc_id {doc_id!r}: also claimed by {other}")
+        return
+    plan.pending[doc_id] = item
+
+
+def _with_visibility(document: LoadedDocument, settings: Settings) -> LoadedDocument:
+    """Fail closed: a document no metadata gives a visibility gets `default_visibility` (and is reported)."""
+    meta = document.meta
+    if meta.visibility is None:
+        meta = meta.model_copy(update={"visibility": settings.default_visibility, "visibility_from": DEFAULT_SOURCE})
+        document = LoadedDocument(meta, document.sections)
+    return document
+
+
+def _defaulted(files: list[tuple[Path, Path]], records: dict[str, DocumentRecord]) -> list[Defaulted]:
+    """Indexed documents of these sources whose visibility their own metadata does not state."""
+    paths = {str(path) for _, path in files}
+    return [
+        {"path": r.path, "doc_id": r.doc_id, "visibility": r.visibility, "source": r.visibility_from or DEFAULT_SOURCE}
+        for r in sorted(records.values(), key=lambda r: r.path)
+        if r.path in paths and r.visibility_from not in ("front matter", "sidecar")
+    ]
+
+
+# --- step 3: embed (chunk, then embed what Chroma does not hold) -----------------------------------
+
+
+def _chunk(plan: _Plan, settings: Settings, model_path: Path, counts: _Counts) -> dict[str, int]:
+    """Chunk every pending document; returns each chunk's token count (for longest-first batching)."""
+    if not plan.pending:  # a no-op run never builds the chunker (LangChain import, tokenizer load)
+        return {}
+    chunker = Chunker(TokenCounter(model_path), max_tokens=settings.chunk_max_tokens,
+                      overlap_tokens=settings.chunk_overlap_tokens)
+    tokens: dict[str, int] = {}
+    for item in plan.pending.values():
+        item.content_hash = _content_hash(item.document, settings)
+        item.chunks = chunker.split(item.document, content_hash=item.content_hash)
+        item.metadata_hash = hashlib.sha256(
+            json.dumps([c.metadata for c in item.chunks], sort_keys=True).encode("utf-8")
+        ).hexdigest()
+        for chunk in item.chunks:
+            tokens[chunk.chunk_id] = chunker.counter.count(chunk.embed_text)
+            counts.truncated += tokens[chunk.chunk_id] > chunker.counter.window
+    return tokens
+
+
+def _embed_and_write(plan: _Plan, writer: IndexWriter, tokens: dict[str, int], embedder: Embedder | None,
+                     settings: Settings, model_path: Path, counts: _Counts, progress: bool) -> None:
+    """Reuse stored chunks (metadata rewritten, moved if their visibility changed), embed the rest.
+
+    A document's record changes only once all its chunks are stored under its visibility.
+    """
+    to_embed: list[tuple[_Pending, Chunk]] = []
+    remaining: dict[str, int] = {}
+    for item in plan.pending.values():
+        missing = _reuse_stored(item, plan, writer, counts)
+        to_embed.extend((item, chunk) for chunk in missing)
+        remaining[item.doc_id] = len(missing)
+        if not missing:
+            counts.metadata_only += item.doc_id in plan.records
+            _commit_document(item, plan, writer)
+    # Longest first, so each batch holds chunks of about one length and pads little (a stable sort
+    # keeps document order among equals).
+    to_embed.sort(key=lambda pair: -tokens[pair[1].chunk_id])
+    if to_embed and embedder is None:
+        embedder = Embedder(model_path, batch_size=settings.embedding_batch_size)
+    groups = range(0, len(to_embed), _EMBED_GROUP)
+    for start in _progress(groups, total=len(groups), desc="embed", enabled=progress):
+        group = to_embed[start : start + _EMBED_GROUP]
+        vectors = embedder.embed_documents([chunk.embed_text for _, chunk in group])
+        by_visibility: dict[str, list[int]] = {}
+        for index, (item, _chunk) in enumerate(group):
+            by_visibility.setdefault(item.visibility, []).append(index)
+        for visibility, indexes in by_visibility.items():
+            writer.add(visibility, [group[i][1].chunk_id for i in indexes], vectors[indexes],
+                       [group[i][1].text for i in indexes], [group[i][1].metadata for i in indexes])
+        for item, _chunk in group:
+            remaining[item.doc_id] -= 1
+            if remaining[item.doc_id] == 0:
+                _commit_document(item, plan, writer)
+        writer.progress()
+        counts.embedded += len(group)
+        # One line per group: progress for runs without a terminal (CI, cron), and a checkpoint marker.
+        log.info("chunks embedded", extra={"chunks_done": start + len(group), "chunks_to_embed": len(to_embed)})
+
+
+def _reuse_stored(item: _Pending, plan: _Plan, writer: IndexWriter, counts: _Counts) -> list[Chunk]:
+    """Rewrite metadata of chunks already stored (moving them to the right collection); return the rest."""
+    target = item.visibility
+    metadata = {chunk.chunk_id: chunk.metadata for chunk in item.chunks}
+    in_place = [c.chunk_id for c in item.chunks if c.chunk_id in plan.stored[target]]
+    if in_place:
+        writer.update_metadata(target, in_place, [metadata[cid] for cid in in_place])
+    for source, held in plan.stored.items():
+        elsewhere = [c.chunk_id for c in item.chunks if source != target and c.chunk_id in held
+                     and c.chunk_id not in plan.stored[target]]
+        if elsewhere:
+            moved = writer.move(elsewhere, source=source, target=target, metadatas=metadata)
+            plan.stored[target].update(moved)
+            counts.moved += len(moved)
+    return [c for c in item.chunks if c.chunk_id not in plan.stored[target]]
+
+
+def _commit_document(item: _Pending, plan: _Plan, writer: IndexWriter) -> None:
+    """Write the document's record, then delete the chunks its previous record named and it no longer does."""
+    old = plan.records.get(item.doc_id)
+    meta = item.document.meta
+    new_ids = tuple(chunk.chunk_id for chunk in item.chunks)
+    writer.put_record(DocumentRecord(
+        doc_id=item.doc_id, title=meta.title, visibility=item.visibility, topics=tuple(meta.topics),
+        source_url=meta.source_url, published=meta.published.isoformat() if meta.published else "",
+        updated_at=utc_now(), chunk_ids=new_ids, path=item.path, file_hash=item.file_hash,
+        content_hash=item.content_hash, metadata_hash=item.metadata_hash, visibility_from=meta.visibility_from,
+    ))
+    plan.stored[item.visibility].update(new_ids)
+    if old:
+        keep = set(new_ids) if old.visibility == item.visibility else set()
+        stale = set(old.chunk_ids) - keep
+        writer.delete(old.visibility, stale)
+        plan.stored[old.visibility] -= stale
+
+
+# --- steps 4-6: prune, sweep, publish ---------------------------------------------------------------
+
+
+def _prune(plan: _Plan, writer: IndexWriter, counts: _Counts) -> None:
+    """Delete documents whose file is gone (or no longer claims that doc_id): record first, then chunks."""
+    live = set(plan.pending) | plan.kept
+    for doc_id, record in plan.records.items():
+        if doc_id in live or record.path in plan.failed_paths:
+            continue
+        writer.remove_records([doc_id])
+        writer.delete(record.visibility, record.chunk_ids)
+        counts.deleted += 1
+
+
+def _sweep(writer: IndexWriter, counts: _Counts) -> dict[str, DocumentRecord]:
+    """Delete what a collection holds that no record names for it (left over from a killed run)."""
+    records = writer.records()
+    for visibility, held in writer.stored_ids().items():
+        expected = {cid for r in records.values() if r.visibility == visibility for cid in r.chunk_ids}
+        orphans = held - expected
+        if orphans:
+            writer.delete(visibility, orphans)
+            counts.orphans += len(orphans)
+    return records
 
 
 # --- PUBLIC API ------------------------------------------------------------------------------------
@@ -165,192 +424,54 @@ def ingest(
         progress: show progress bars on stderr. Defaults to False.
 
     Returns:
-        IngestResult with counts, timings and one `{path, error}` per bad file.
+        IngestResult with counts, timings, one `{path, error}` per bad file, and the index check.
 
     Raises:
         StrictModeError: with `strict=True`, when any file failed to load.
+        store.StoreLockedError: another process holds the store for writing.
+        FileNotFoundError: a source folder is missing, or it holds no documents while the index does.
     """
     started = time.perf_counter()
     settings = settings or Settings()
     sources = [sources] if isinstance(sources, Path) else [Path(s) for s in sources]
     model_path = settings.model_path()
     model_name, dimension = model_info(model_path)
-
-    with _Lock(settings.data_dir / "ingest.lock"):
-        store = open_vector_store(settings, model_name=model_name, dimension=dimension)
-        manifest = Manifest(manifest_path(settings, store.name))
-        try:
-            result = _run(
-                sources, settings=settings, store=store, manifest=manifest, prune=prune, strict=strict,
-                embedder=embedder, model_path=model_path, progress=progress,
-            )
-        finally:
-            manifest.close()
+    with open_writer(settings, model_name=model_name, dimension=dimension) as writer:
+        result = _run(sources, settings=settings, writer=writer, prune=prune, strict=strict, embedder=embedder,
+                      model_path=model_path, progress=progress)
+        result["check"] = dict(check_index(settings, model_name=model_name, dimension=dimension))
     result["seconds"] = round(time.perf_counter() - started, 3)
-    log.info("ingest finished", extra={k: v for k, v in result.items() if k != "errors"})
+    if not result["check"]["clean"]:
+        log.warning("index check found drift after ingest", extra={"counts": result["check"]["counts"]})
+    log.info("ingest finished", extra={k: v for k, v in result.items() if k not in ("errors", "defaulted", "check")})
     return result
 
 
-def _run(
-    sources: list[Path], *, settings: Settings, store: VectorStore, manifest: Manifest, prune: bool,
-    strict: bool, embedder: Embedder | None, model_path: Path, progress: bool,
-) -> IngestResult:
-    entries = manifest.entries()
-    by_path: dict[str, list[ManifestEntry]] = {}
-    for entry in entries.values():
-        by_path.setdefault(entry.path, []).append(entry)
-    stored_ids = store.ids()
-    files = _scan(sources)
-    if not files and entries and prune:
+def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune: bool, strict: bool,
+         embedder: Embedder | None, model_path: Path, progress: bool) -> IngestResult:
+    files = scan_sources(sources)
+    plan = _plan(files, writer, settings, progress)
+    if not files and plan.records and prune:
         # A mistyped path must not silently empty the index.
         msg = (
             f"no supported documents found in {', '.join(map(str, sources))}; refusing to delete all "
-            f"{len(entries)} indexed documents (check the path, or pass --no-prune)"
+            f"{len(plan.records)} indexed documents (check the path, or pass --no-prune)"
         )
         raise FileNotFoundError(msg)
-
-    errors: list[IngestError] = []
-    failed_paths: set[str] = set()
-    kept_doc_ids: set[str] = set()  # unchanged documents, still valid
-    pending: dict[str, _Pending] = {}
-    unchanged = 0
-
-    for root, path in _progress(files, total=len(files), desc="load", enabled=progress):
-        key = str(path)
-        try:
-            raw = path.read_bytes() if path.stat().st_size <= settings.max_file_bytes else None
-            file_hash = _file_hash(raw or b"", path, root, settings) if raw is not None else ""
-            previous = [e for e in by_path.get(key, []) if e.file_hash == file_hash and file_hash]
-            if previous and all(set(e.chunk_ids) <= stored_ids for e in previous):
-                for entry in previous:
-                    # An unchanged file keeps its doc_id against a newcomer seen earlier in the scan.
-                    if (newcomer := pending.pop(entry.doc_id, None)) is not None:
-                        errors.append({"path": newcomer.path, "error": f"duplicate doc_id {entry.doc_id!r}: also claimed by {key}"})
-                        failed_paths.add(newcomer.path)
-                    kept_doc_ids.add(entry.doc_id)
-                unchanged += 1
-                continue
-            document = load_document(path, root, max_bytes=settings.max_file_bytes, raw=raw)
-        except (LoadError, MetadataError, OSError) as exc:
-            errors.append({"path": key, "error": str(exc)})
-            failed_paths.add(key)
-            # A file that broke keeps what it had indexed, doc_ids included: no other file takes them over.
-            for entry in by_path.get(key, []):
-                if (newcomer := pending.pop(entry.doc_id, None)) is not None:
-                    errors.append({"path": newcomer.path, "error": f"duplicate doc_id {entry.doc_id!r}: also claimed by {key}"})
-                    failed_paths.add(newcomer.path)
-                kept_doc_ids.add(entry.doc_id)
-            continue
-        doc_id = document.meta.doc_id
-        claimant = pending.get(doc_id)
-        owner = entries.get(doc_id)
-        if claimant or (doc_id in kept_doc_ids):
-            other = claimant.path if claimant else owner.path if owner else "another file"
-            # The file that already owned the doc_id keeps it; the newcomer is reported.
-            if claimant and owner and owner.path == key:
-                pending[doc_id] = _Pending(key, file_hash, document)
-                key, other = claimant.path, key
-            errors.append({"path": key, "error": f"duplicate doc_id {doc_id!r}: also claimed by {other}"})
-            failed_paths.add(key)
-            continue
-        pending[doc_id] = _Pending(key, file_hash, document)
-
-    for error in errors:
-        log.warning("document skipped", extra={"path": error["path"], "reason": error["error"]})
-    if strict and errors:
-        raise StrictModeError(errors)
-
-    # Chunk everything that changed; decide what really needs embedding. (A no-op run never builds
-    # the chunker, which imports LangChain and loads the tokenizer.)
-    chunker = (
-        Chunker(TokenCounter(model_path), max_tokens=settings.chunk_max_tokens, overlap_tokens=settings.chunk_overlap_tokens)
-        if pending
-        else None
-    )
-    truncated = 0
-    to_embed: list[tuple[_Pending, Chunk]] = []
-    tokens: dict[str, int] = {}
-    for item in pending.values():
-        item.chunks = chunker.split(item.document, content_hash=item.file_hash)
-        for chunk in item.chunks:
-            tokens[chunk.chunk_id] = chunker.counter.count(chunk.embed_text)
-            truncated += tokens[chunk.chunk_id] > chunker.counter.window
-        to_embed.extend((item, chunk) for chunk in item.chunks if chunk.chunk_id not in stored_ids)
-    # Longest first, so each batch holds chunks of about one length and pads little (a stable sort
-    # keeps document order among equals).
-    to_embed.sort(key=lambda pair: -tokens[pair[1].chunk_id])
-
-    added = sum(1 for doc_id in pending if doc_id not in entries)
-    updated = len(pending) - added
-    if to_embed and embedder is None:
-        embedder = Embedder(model_path, batch_size=settings.embedding_batch_size)
-
-    # Embed and write in groups; a document's manifest row changes only once all its chunks are stored.
-    remaining = {doc_id: len([c for c in item.chunks if c.chunk_id not in stored_ids]) for doc_id, item in pending.items()}
-    for doc_id, count in remaining.items():
-        if count == 0:
-            _commit_document(pending[doc_id], store, manifest, entries)
-    bar = _progress(range(0, len(to_embed), _EMBED_GROUP), total=-(-len(to_embed) // _EMBED_GROUP), desc="embed", enabled=progress)
-    for start in bar:
-        group = to_embed[start : start + _EMBED_GROUP]
-        vectors = embedder.embed_documents([chunk.embed_text for _, chunk in group])
-        store.upsert(
-            [chunk.chunk_id for _, chunk in group], vectors, [chunk.text for _, chunk in group],
-            [chunk.metadata for _, chunk in group],
-        )
-        for item, _chunk in group:
-            doc_id = item.document.meta.doc_id
-            remaining[doc_id] -= 1
-            if remaining[doc_id] == 0:
-                _commit_document(item, store, manifest, entries)
-        # One line per group: progress for runs without a terminal (CI, cron), and a checkpoint marker.
-        log.info("chunks embedded", extra={"chunks_done": start + len(group), "chunks_to_embed": len(to_embed)})
-
-    # Prune documents whose file is gone (or no longer claims that doc_id).
-    live = set(pending) | kept_doc_ids
-    deleted = 0
-    for doc_id, entry in entries.items():
-        if doc_id in live or entry.path in failed_paths or not prune:
-            continue
-        manifest.remove(doc_id)
-        store.delete(entry.chunk_ids)
-        deleted += 1
-
-    # Sweep: anything the store holds that the manifest does not name is left over from a killed run.
-    expected = {chunk_id for entry in manifest.entries().values() for chunk_id in entry.chunk_ids}
-    orphans = store.ids() - expected
-    if orphans:
-        store.delete(sorted(orphans))
-
-    lexical_root = lexical_dir(settings, store.name)
-    version = index_version(expected)
-    if LexicalIndex.current_version(lexical_root) != version:
-        LexicalIndex.build(store.iter_chunks()).save(lexical_root)
-
+    if strict and plan.errors:
+        raise StrictModeError(plan.errors)
+    counts = _Counts()
+    tokens = _chunk(plan, settings, model_path, counts)
+    _embed_and_write(plan, writer, tokens, embedder, settings, model_path, counts, progress)
+    if prune:
+        _prune(plan, writer, counts)
+    records = _sweep(writer, counts)
+    version = writer.publish()
+    added = sum(1 for doc_id in plan.pending if doc_id not in plan.records)
     return IngestResult(
-        documents_seen=len(files),
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-        deleted=deleted,
-        failed=len(errors),
-        chunks_embedded=len(to_embed),
-        chunks_total=len(expected),
-        chunks_truncated=truncated,
-        orphans_removed=len(orphans),
-        seconds=0.0,
-        collection=store.name,
-        lexical_version=version,
-        errors=errors,
+        documents_seen=len(files), added=added, updated=len(plan.pending) - added, metadata_only=counts.metadata_only,
+        unchanged=plan.unchanged, deleted=counts.deleted, failed=len(plan.errors), chunks_embedded=counts.embedded,
+        chunks_moved=counts.moved, chunks_total=sum(len(r.chunk_ids) for r in records.values()),
+        chunks_truncated=counts.truncated, orphans_removed=counts.orphans, seconds=0.0, collection=writer.name,
+        lexical_version=version, index_version=version, defaulted=_defaulted(files, records), errors=plan.errors, check={},
     )
-
-
-def _commit_document(item: _Pending, store: VectorStore, manifest: Manifest, entries: dict[str, ManifestEntry]) -> None:
-    doc_id = item.document.meta.doc_id
-    new_ids = tuple(chunk.chunk_id for chunk in item.chunks)
-    manifest.put(ManifestEntry(doc_id, item.path, item.file_hash, new_ids))
-    old = entries.get(doc_id)
-    if old:
-        stale = sorted(set(old.chunk_ids) - set(new_ids))
-        if stale:
-            store.delete(stale)

@@ -1,10 +1,13 @@
-"""The vector store: one Chroma collection per embedding model, embedded or on a `chroma run` server.
+"""Chroma access: the client, collection names, and `VectorStore` over one chunk collection.
 
-`open_vector_store` is the single factory. It returns a `VectorStore` over an embedded
-`PersistentClient` under the data dir by default, which is right for one machine and for tests; set
-`CHROMA_HOST`/`CHROMA_PORT` to share one index between several bot processes through a Chroma
-server. Both go through the same code. Embeddings are always computed by us and passed in: Chroma's
-default embedding function (which downloads a model) is never used.
+An index is a family of collections named after the embedding model (`<base>` =
+`gcot__all-minilm-l6-v2__384`): one chunk collection per visibility (`<base>__public`, ...), so an
+audience's search never even sees a forbidden chunk and needs no `where` filter; `<base>__records`
+(per-document records and the version stamp, see `store.records`); and `<base>__lock` while an
+ingest holds a server (see `store.locks`). The client is an embedded `PersistentClient` under the
+data dir by default, or a `chroma run` server with `CHROMA_HOST`/`CHROMA_PORT`. Embeddings are
+always computed by us and passed in: Chroma's default embedding function (which downloads a model)
+is never used.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 
-from gcot.settings import Settings, Visibility
+from gcot.settings import Settings
+from store.records import ALL_VISIBILITIES, most_restricted
 
-ALL_VISIBILITIES = get_args(Visibility)
 _ADD_BATCH = 5000  # Chroma accepts at most 5,461 records per call
 
 
@@ -55,9 +58,17 @@ class StoredChunk:
 class VectorStore:
     """The chunk collection. Only ids, texts, metadata and our own embeddings go in or out."""
 
-    def __init__(self, collection: Any, *, location: str) -> None:
+    def __init__(self, collection: Any, *, location: str, visibility: str | None = None) -> None:
         self.collection = collection
         self.location = location
+        self.visibility = visibility
+        """The visibility every chunk here has (None: a legacy mixed collection)."""
+
+    def _chunk(self, chunk_id: str, text: str | None, metadata: dict | None) -> StoredChunk:
+        metadata = dict(metadata or {})
+        # Fail closed: a chunk reads as the most restricted of its collection and its own metadata.
+        metadata["visibility"] = most_restricted(self.visibility or metadata.get("visibility"), metadata.get("visibility"))
+        return StoredChunk(chunk_id, text or "", metadata)
 
     @property
     def name(self) -> str:
@@ -90,7 +101,7 @@ class VectorStore:
         while True:
             page = self.collection.get(include=["documents", "metadatas"], limit=page_size, offset=offset)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                yield StoredChunk(chunk_id, text or "", dict(metadata or {}))
+                yield self._chunk(chunk_id, text, metadata)
             if len(page["ids"]) < page_size:
                 return
             offset += page_size
@@ -100,26 +111,20 @@ class VectorStore:
             return []
         page = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         found = {
-            chunk_id: StoredChunk(chunk_id, text or "", dict(metadata or {}))
+            chunk_id: self._chunk(chunk_id, text, metadata)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
         }
         return [found[chunk_id] for chunk_id in ids if chunk_id in found]
 
-    def query(
-        self, embedding: np.ndarray, *, k: int = 20, visibilities: Sequence[str] | None = None
-    ) -> list[tuple[StoredChunk, float]]:
-        """Top-k chunks by cosine similarity, filtered inside Chroma to the allowed visibilities."""
-        # Every visibility allowed means no filter at all (a `where` costs Chroma a filtered search).
-        unrestricted = visibilities is None or set(visibilities) >= set(ALL_VISIBILITIES)
-        where = None if unrestricted else {"visibility": {"$in": list(visibilities)}}
+    def query(self, embedding: np.ndarray, *, k: int = 20) -> list[tuple[StoredChunk, float]]:
+        """Top-k chunks of this collection by cosine similarity (no filter: a collection is one visibility)."""
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=k,
-            where=where,
             include=["documents", "metadatas", "distances"],
         )
         return [
-            (StoredChunk(chunk_id, text or "", dict(metadata or {})), 1.0 - float(distance))
+            (self._chunk(chunk_id, text, metadata), 1.0 - float(distance))
             for chunk_id, text, metadata, distance in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
@@ -130,18 +135,33 @@ class VectorStore:
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=page_size, offset=offset)
-            yield from (dict(m or {}) for m in page["metadatas"])
+            yield from (self._chunk(cid, "", m).metadata for cid, m in zip(page["ids"], page["metadatas"], strict=True))
             if len(page["ids"]) < page_size:
                 return
             offset += page_size
 
     def similarities(self, embedding: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of `embedding` to the stored (normalised) vectors of `ids`."""
+        if not ids:
+            return {}
         page = self.collection.get(ids=list(ids), include=["embeddings"])
         if not page["ids"]:
             return {}
         vectors = np.asarray(page["embeddings"], dtype=np.float32)
         return dict(zip(page["ids"], (vectors @ np.asarray(embedding, dtype=np.float32)).tolist(), strict=True))
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
+        """Replace the metadata of stored chunks; their vectors stay (nothing is re-embedded)."""
+        for start in range(0, len(ids), _ADD_BATCH):
+            end = start + _ADD_BATCH
+            self.collection.update(ids=list(ids[start:end]), metadatas=list(metadatas[start:end]))
+
+    def full(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[str]]:
+        """(ids found, their stored embeddings, texts): what moving chunks to another collection needs."""
+        if not ids:
+            return [], np.zeros((0, 0), dtype=np.float32), []
+        page = self.collection.get(ids=list(ids), include=["embeddings", "documents"])
+        return list(page["ids"]), np.asarray(page["embeddings"], dtype=np.float32), [t or "" for t in page["documents"]]
 
     def heartbeat(self) -> bool:
         try:
@@ -151,30 +171,43 @@ class VectorStore:
         return True
 
 
-def open_vector_store(settings: Settings, *, model_name: str, dimension: int, create: bool = True) -> VectorStore:
-    """Open (or create) the collection for `model_name` in the configured Chroma.
+def chunk_collection_name(base: str, visibility: str) -> str:
+    """`gcot__all-minilm-l6-v2__384__public`: one collection per visibility (a forbidden chunk is never searched)."""
+    return f"{base}__{visibility}"
 
-    Args:
-        settings: where the store lives (`GCOT_DATA_DIR`, or `CHROMA_HOST`/`CHROMA_PORT`).
-        model_name: the embedding model's name; part of the collection name.
-        dimension: the embedding size; part of the collection name.
-        create: create the collection when missing. Defaults to True; readers pass False.
-    """
-    client = chroma_client(settings)
-    name = collection_name(settings.collection_prefix, model_name, dimension)
-    if create:
-        collection = client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": model_name, "dimension": dimension},
-        )
-    else:
-        collection = client.get_collection(name, embedding_function=None)
-    location = (
-        f"http://{settings.chroma_host}:{settings.chroma_port or 8000}" if settings.uses_chroma_server else str(settings.chroma_path)
-    )
-    return VectorStore(collection, location=location)
+
+def records_collection_name(base: str) -> str:
+    return f"{base}__records"
+
+
+def lock_collection_name(base: str) -> str:
+    return f"{base}__lock"
+
+
+def location(settings: Settings) -> str:
+    """Where the store lives, for messages: the server URL or the embedded folder."""
+    if settings.uses_chroma_server:
+        return f"http://{settings.chroma_host}:{settings.chroma_port or 8000}"
+    return str(settings.chroma_path)
+
+
+def open_chunk_collections(client: Any, settings: Settings, base: str, *, create: bool, model_name: str = "",
+                           dimension: int = 0) -> dict[str, VectorStore]:
+    """The per-visibility chunk collections of one index, created when `create` is set."""
+    stores: dict[str, VectorStore] = {}
+    for visibility in ALL_VISIBILITIES:
+        name = chunk_collection_name(base, visibility)
+        if create:
+            collection = client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model_name, "dimension": dimension, "visibility": visibility},
+            )
+        else:
+            collection = client.get_collection(name, embedding_function=None)
+        stores[visibility] = VectorStore(collection, location=location(settings), visibility=visibility)
+    return stores
 
 
 def store_key(settings: Settings, collection: str) -> str:

@@ -1,16 +1,18 @@
-"""The lexical (BM25) index, written beside the vectors by the ingest job and versioned with them.
+"""The lexical (BM25) index: derived from the chunk texts stored in Chroma, cached locally by version.
 
-The index is rebuilt from the chunks in the vector store whenever they change, into a folder named
-by a hash of the chunk ids; a `CURRENT` file, replaced atomically, names the live version. A reader
-therefore always sees a complete index that matches one state of the store.
+Chroma is the truth; this index can always be rebuilt from it alone (`LexicalIndex.build` over the
+stored chunks). Each built version is cached under `<data dir>/lexical/<store key>/<version>/`, the
+version being the index version Chroma publishes, so any host or a host with an empty data dir
+gets the same index. Versions that are no longer current are deleted only once unused for a grace
+period (`lexical_cache_grace_s`), so a reader still loading one never sees it vanish.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,13 +20,9 @@ import numpy as np
 
 from gcot.settings import Settings
 from store.chroma import StoredChunk, store_key
+from store.records import normalise_visibility
 
 _STOPWORDS = "en"
-
-
-def index_version(chunk_ids: Iterable[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(chunk_ids)).encode("utf-8")).hexdigest()
-    return digest[:16]
 
 
 def _stemmer():
@@ -53,7 +51,8 @@ class LexicalIndex:
         self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
 
     @classmethod
-    def build(cls, chunks: Iterable[StoredChunk], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+    def build(cls, chunks: Iterable[StoredChunk], *, version: str, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """BM25 over `chunks`, labelled with the index `version` they belong to."""
         import bm25s
 
         ids, texts, visibilities, doc_ids = [], [], [], []
@@ -61,12 +60,13 @@ class LexicalIndex:
             ids.append(chunk.chunk_id)
             # Title and heading are indexed with the body: they carry the words people search by.
             texts.append(f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('heading', '')}\n{chunk.text}")
-            visibilities.append(str(chunk.metadata.get("visibility", "public")))
+            # Fail closed: a missing or unknown visibility is read as `internal` (staff only).
+            visibilities.append(normalise_visibility(chunk.metadata.get("visibility")))
             doc_ids.append(str(chunk.metadata.get("doc_id", "")))
         bm25 = bm25s.BM25(k1=k1, b=b)
         if texts:
             bm25.index(tokenize(texts), show_progress=False)
-        return cls(bm25, ids, visibilities, doc_ids, index_version(ids))
+        return cls(bm25, ids, visibilities, doc_ids, version)
 
     def _mask(self, visibilities: Sequence[str] | None) -> np.ndarray | None:
         if visibilities is None:
@@ -133,9 +133,9 @@ class LexicalIndex:
     # --- persistence ---------------------------------------------------------------------------
 
     def save(self, root: Path) -> Path:
-        """Write this version under `root/<version>/` and point `root/CURRENT` at it."""
+        """Write this version under `root/<version>/` (atomically: a reader sees all of it or none)."""
         folder = root / self.version
-        staging = root / f".{self.version}.tmp"
+        staging = root / f".{self.version}.{os.getpid()}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         if self.chunk_ids:
@@ -143,33 +143,48 @@ class LexicalIndex:
         (staging / "chunks.json").write_text(
             json.dumps({"ids": self.chunk_ids, "visibility": self.visibilities.tolist(), "doc_ids": self.doc_ids})
         )
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(staging, folder)
-        pointer = root / ".CURRENT.tmp"
-        pointer.write_text(self.version)
-        os.replace(pointer, root / "CURRENT")
-        for old in root.iterdir():
-            if old.is_dir() and old.name != self.version:
-                shutil.rmtree(old, ignore_errors=True)
+        if folder.is_dir():  # another process cached the same version first: same content, keep theirs
+            shutil.rmtree(staging, ignore_errors=True)
+            return folder
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
         return folder
 
-    @staticmethod
-    def current_version(root: Path) -> str | None:
-        pointer = root / "CURRENT"
-        return pointer.read_text().strip() if pointer.is_file() else None
-
     @classmethod
-    def load(cls, root: Path) -> LexicalIndex:
+    def load(cls, root: Path, version: str) -> LexicalIndex:
+        """The cached `version` under `root`. Raises FileNotFoundError when it is not cached."""
         import bm25s
 
-        version = cls.current_version(root)
-        if version is None:
-            msg = f"no lexical index under {root}; run `gcot ingest` first"
-            raise FileNotFoundError(msg)
         folder = root / version
+        if not (folder / "chunks.json").is_file():
+            msg = f"lexical index version {version} is not cached under {root}"
+            raise FileNotFoundError(msg)
+        os.utime(folder)  # marks it in use, so the grace period restarts
         data = json.loads((folder / "chunks.json").read_text())
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
         return cls(bm25, data["ids"], data["visibility"], data["doc_ids"], version)
+
+    @staticmethod
+    def cached_versions(root: Path) -> list[str]:
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+
+    @staticmethod
+    def prune_cache(root: Path, *, keep: str, grace_s: float) -> list[str]:
+        """Delete cached versions other than `keep` that nobody created or loaded for `grace_s` seconds."""
+        removed = []
+        cutoff = time.time() - grace_s
+        for folder in root.iterdir() if root.is_dir() else []:
+            if folder.name == keep or not folder.is_dir():
+                continue
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder.name)
+            except FileNotFoundError:
+                continue
+        return removed
 
 
 def lexical_dir(settings: Settings, collection: str) -> Path:

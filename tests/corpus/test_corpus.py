@@ -110,10 +110,16 @@ def test_not_verified_lines_are_left_out() -> None:
 
 def test_corpus_ingests_with_no_errors(corpus_index) -> None:
     """`corpus_index` ingests corpus/ (plus the restricted fixtures) and fails on any error."""
-    from encoder import model_info
-    from store.chroma import open_vector_store
+    from store import open_reader
 
-    name, dimension = model_info(corpus_index.model_path())
-    store = open_vector_store(corpus_index, model_name=name, dimension=dimension, create=False)
-    indexed = {meta["doc_id"] for meta in store.metadatas()}
+    snapshot = open_reader(corpus_index).snapshot()
+    indexed = {meta["doc_id"] for meta in snapshot.metadatas()}
     assert {_load(p).metadata["doc_id"] for p in DOCUMENTS} <= indexed
+    # Every corpus document states its visibility, and is indexed at exactly that one (none took
+    # the fail-closed default).
+    records = {record.doc_id: record for record in snapshot.documents()}
+    for path in DOCUMENTS:
+        front = _load(path).metadata
+        assert front.get("visibility"), f"{path} states no visibility"
+        record = records[front["doc_id"]]
+        assert (record.visibility, record.visibility_from) == (front["visibility"], "front matter"), path

@@ -1,7 +1,7 @@
 """Helpers shared by the ingest tests (a plain module, imported by name).
 
-Real PDF and DOCX files written on the fly, read access to everything an ingest wrote (Chroma, the
-manifest, the lexical index), and a runner for the real `gcot` command.
+Real PDF and DOCX files written on the fly, read access to everything an ingest wrote (Chroma's chunk
+collections and per-document records, the lexical index), and a runner for the real `gcot` command.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gcot.settings import Settings
 from encoder import model_info
+from gcot.settings import Settings
+from store import DocumentRecord, StoredChunk, open_reader
+from store.chroma import chroma_client, collection_name, location, open_chunk_collections, records_collection_name
 from store.lexical import LexicalIndex
-from store.manifest import Manifest, ManifestEntry
-from store.lexical import lexical_dir
-from store.manifest import manifest_path
-from store.chroma import VectorStore, open_vector_store
+from store.records import RecordStore
 
 GCOT = Path(sys.executable).with_name("gcot")
 
@@ -96,38 +95,59 @@ class IndexView:
     settings: Settings
 
     @property
-    def store(self) -> VectorStore:
+    def base(self) -> str:
         name, dimension = model_info(self.settings.model_path())
-        return open_vector_store(self.settings, model_name=name, dimension=dimension)
+        return collection_name(self.settings.collection_prefix, name, dimension)
+
+    @property
+    def location(self) -> str:
+        return location(self.settings)
+
+    def _collections(self) -> dict:
+        try:
+            return open_chunk_collections(chroma_client(self.settings), self.settings, self.base, create=False)
+        except Exception:  # nothing ingested yet
+            return {}
+
+    def raw_chunks(self) -> list[tuple[str, StoredChunk]]:
+        """(collection visibility, chunk) for every chunk in every chunk collection, leftovers included."""
+        return [(v, chunk) for v, store in self._collections().items() for chunk in store.iter_chunks()]
 
     def chunks(self) -> dict[str, tuple[str, dict]]:
-        """chunk id -> (text, metadata) of every chunk in Chroma."""
-        return {chunk.chunk_id: (chunk.text, chunk.metadata) for chunk in self.store.iter_chunks()}
+        """chunk id -> (text, metadata) of every chunk in Chroma (all visibilities' collections)."""
+        found: dict[str, tuple[str, dict]] = {}
+        for _, chunk in self.raw_chunks():
+            assert chunk.chunk_id not in found, f"{chunk.chunk_id} is in two collections"
+            found[chunk.chunk_id] = (chunk.text, chunk.metadata)
+        return found
+
+    def count(self) -> int:
+        return len(self.raw_chunks())
 
     def texts_of(self, doc_id: str) -> list[str]:
         return [text for text, meta in self.chunks().values() if meta["doc_id"] == doc_id]
 
-    def manifest(self) -> dict[str, ManifestEntry]:
-        manifest = Manifest(manifest_path(self.settings, self.store.name))
+    def records(self) -> dict[str, DocumentRecord]:
+        """The per-document records stored in Chroma."""
         try:
-            return manifest.entries()
-        finally:
-            manifest.close()
+            return RecordStore(chroma_client(self.settings), records_collection_name(self.base), create=False).all()
+        except Exception:  # nothing ingested yet
+            return {}
 
-    def manifest_chunk_ids(self) -> set[str]:
-        return {chunk_id for entry in self.manifest().values() for chunk_id in entry.chunk_ids}
+    def record_chunk_ids(self) -> set[str]:
+        return {chunk_id for record in self.records().values() for chunk_id in record.chunk_ids}
 
     def lexical(self) -> LexicalIndex:
-        return LexicalIndex.load(lexical_dir(self.settings, self.store.name))
+        return open_reader(self.settings).snapshot().lexical
 
     def lexical_hits(self, query: str, k: int = 50) -> list[str]:
         return [chunk_id for chunk_id, _ in self.lexical().search(query, k=k)]
 
-    def vector_hits(self, embedder, query: str, k: int = 10) -> list[tuple[str, str]]:
+    def vector_hits(self, embedder, query: str, k: int = 10, visibilities=None) -> list[tuple[str, str]]:
         """(chunk id, text) of the nearest chunks in Chroma for `query`."""
-        store = self.store
-        k = max(1, min(k, store.count()))
-        return [(chunk.chunk_id, chunk.text) for chunk, _ in store.query(embedder.embed_query(query), k=k)]
+        snapshot = open_reader(self.settings).snapshot()
+        hits = snapshot.query(embedder.embed_query(query), k=k, visibilities=visibilities)
+        return [(chunk.chunk_id, chunk.text) for chunk, _ in hits]
 
 
 _DUMP = """
@@ -136,6 +156,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from ingest_helpers import IndexView
 from gcot.settings import Settings
+from store.records import index_version
 view = IndexView(Settings(_env_file=None, data_dir=Path(sys.argv[1]), chroma_host=None, chroma_port=None))
 chunks = view.chunks()
 try:
@@ -144,9 +165,11 @@ except FileNotFoundError:
     lexical = None
 print(json.dumps({
     "chunks": {cid: [text, meta] for cid, (text, meta) in chunks.items()},
-    "manifest": {d: {"path": e.path, "file_hash": e.file_hash, "chunk_ids": list(e.chunk_ids)}
-                 for d, e in view.manifest().items()},
+    "records": {d: {"path": r.path, "file_hash": r.file_hash, "visibility": r.visibility, "chunk_ids": list(r.chunk_ids)}
+                for d, r in view.records().items()},
     "lexical_version": lexical.version if lexical else None,
+    "index_version": lexical.version if lexical else None,
+    "expected_version": index_version(view.records().values()),
     "lexical_ids": lexical.chunk_ids if lexical else None,
 }))
 """
@@ -156,7 +179,7 @@ def dump_index(data_dir: Path) -> dict:
     """Everything an embedded-Chroma ingest wrote under `data_dir`, read by a fresh process.
 
     Returns:
-        {"chunks": {id: [text, metadata]}, "manifest": {doc_id: {path, file_hash, chunk_ids}},
+        {"chunks": {id: [text, metadata]}, "records": {doc_id: {path, file_hash, visibility, chunk_ids}},
         "lexical_version": str | None, "lexical_ids": list | None}
     """
     done = subprocess.run(

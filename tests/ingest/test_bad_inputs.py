@@ -123,7 +123,7 @@ def test_each_bad_file_is_reported_with_its_reason_and_good_files_are_indexed(
     view = IndexView(settings)
     assert {meta["doc_id"] for _, meta in view.chunks().values()} == {"good", "plain", "twin"}
     assert view.texts_of("twin") == ["First twin text about cable landing stations."]
-    assert set(view.manifest()) == {"good", "plain", "twin"}
+    assert set(view.records()) == {"good", "plain", "twin"}
     assert view.lexical_hits("lighthouse")  # the lexical index was written too
 
 
@@ -139,8 +139,8 @@ def test_in_process_strict_raises_before_writing(tmp_path: Path, settings_factor
 
     assert [Path(e["path"]).name for e in raised.value.errors] == ["secret.md"]
     view = IndexView(settings)
-    assert view.store.count() == 0
-    assert view.manifest() == {}
+    assert view.count() == 0
+    assert view.records() == {}
 
 
 # --- what was indexed stays --------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_a_file_that_breaks_keeps_its_previous_chunks(tmp_path: Path, settings_f
     first = ingest([docs], settings=settings, embedder=embedder)
     assert first["added"] == 4 and not first["errors"]
     view = IndexView(settings)
-    before_chunks, before_manifest = view.chunks(), view.manifest()
+    before_chunks, before_records = view.chunks(), view.records()
 
     pdf = (docs / "report.pdf").read_bytes()
     (docs / "report.pdf").write_bytes(pdf[: len(pdf) // 3])  # now corrupt
@@ -170,7 +170,7 @@ def test_a_file_that_breaks_keeps_its_previous_chunks(tmp_path: Path, settings_f
     })
     assert (second["unchanged"], second["deleted"], second["chunks_embedded"]) == (1, 0, 0)
     assert view.chunks() == before_chunks
-    assert view.manifest() == before_manifest
+    assert view.records() == before_records
     assert any(before_chunks[cid][1]["doc_id"] == "report" for cid in view.lexical_hits("beacon budget"))
     assert any(before_chunks[cid][1]["doc_id"] == "note" for cid in view.lexical_hits("orchard relay"))
 
@@ -204,7 +204,7 @@ def test_a_broken_owner_keeps_its_doc_id_against_a_newcomer(tmp_path: Path, sett
         assert result["chunks_embedded"] == 0
     assert set(_reasons(broken_owner["errors"])) == {"a-newcomer.md", "z-owner.md"}
     assert view.chunks() == before
-    assert view.manifest()["shared"].path.endswith("z-owner.md")
+    assert view.records()["shared"].path.endswith("z-owner.md")
 
     # A changed owner also keeps its doc_id.
     (docs / "z-owner.md").write_text(markdown("# Owner\n\nOwner text about river gauges.\n", doc_id="shared"))
@@ -234,7 +234,7 @@ def test_cli_json_reports_errors_then_strict_changes_nothing(tmp_path: Path) -> 
     assert result["chunks_embedded"] == result["chunks_total"] > 0
     _assert_reasons(_reasons(result["errors"]), {"encrypted.pdf": EXPECTED_REASONS["encrypted.pdf"]})
     before = dump_index(data)
-    assert set(before["manifest"]) == {"good", "plain", "twin"}
+    assert set(before["records"]) == {"good", "plain", "twin"}
 
     # Change a good file, delete another, add a bad one: --strict must refuse all of it.
     (docs / "good.md").write_text(markdown("# Good\n\nRewritten text about the ferry terminal.\n", doc_id="good"))
@@ -263,7 +263,7 @@ def test_cli_strict_on_a_fresh_data_dir_writes_no_documents(tmp_path: Path) -> N
     assert f"skipped {docs.resolve() / 'latin1.md'}: not valid UTF-8" in done.stderr
     assert "nothing was written (--strict)" in done.stderr
     state = dump_index(data)
-    assert state["chunks"] == {} and state["manifest"] == {} and state["lexical_version"] is None
+    assert state["chunks"] == {} and state["records"] == {} and state["lexical_version"] is None
 
 
 def test_cli_refuses_to_empty_the_index_from_a_wrong_path(tmp_path: Path, settings_factory, embedder) -> None:
@@ -281,4 +281,4 @@ def test_cli_refuses_to_empty_the_index_from_a_wrong_path(tmp_path: Path, settin
     assert "refusing to delete all 3 indexed documents" in done.stderr
     shutil.rmtree(empty)
     assert run_cli(["ingest", str(empty)], data_dir=settings.data_dir, cwd=tmp_path).returncode == 2
-    assert set(IndexView(settings).manifest()) == {"good", "plain", "twin"}
+    assert set(IndexView(settings).records()) == {"good", "plain", "twin"}

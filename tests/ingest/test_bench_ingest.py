@@ -8,7 +8,7 @@ from ingest_helpers import markdown, write_pdf
 
 from evals.bench_ingest import format_report, replicate_corpus, run_benchmark
 from ingest.loaders import load_document
-from ingest.pipeline import _scan
+from ingest.pipeline import scan_sources
 
 
 def _tiny_corpus(folder: Path) -> Path:
@@ -23,7 +23,7 @@ def _tiny_corpus(folder: Path) -> Path:
 def test_replicated_copies_get_distinct_doc_ids_and_keep_their_metadata(tmp_path: Path) -> None:
     target = replicate_corpus(_tiny_corpus(tmp_path / "corpus"), tmp_path / "copies", 3)
 
-    metas = [load_document(path, root).meta for root, path in _scan([target])]
+    metas = [load_document(path, root).meta for root, path in scan_sources([target])]
 
     assert sorted(meta.doc_id for meta in metas) == sorted([
         "alpha", "copy-0-b", "copy-0-c", "alpha-r1", "b-r1", "c-r1", "alpha-r2", "b-r2", "c-r2",

@@ -17,7 +17,6 @@ import pytest
 from ingest_helpers import IndexView
 
 from ingest.pipeline import ingest
-from store.manifest import manifest_path
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -97,14 +96,18 @@ def test_ingest_rerun_change_and_delete_through_a_chroma_server(
 
     assert first["errors"] == [] and (first["added"], first["chunks_embedded"]) == (3, 3)
     assert not settings.chroma_path.exists(), "an embedded store was created beside the server"
-    assert view.store.location == f"http://{chroma_server.host}:{chroma_server.port}"
-    assert "127.0.0.1-" in manifest_path(settings, first["collection"]).name
-    # An independent client sees the chunks on the server, with our metadata.
+    assert view.location == f"http://{chroma_server.host}:{chroma_server.port}"
+    assert not (settings.data_dir / "manifest").exists(), "the records belong on the server, not on this host"
+    # An independent client sees the chunks on the server, with our metadata. No file states a
+    # visibility except beta, so all three are `internal` (the fail-closed default) and sit in
+    # the internal collection; the public one is empty.
     client = chromadb.HttpClient(host=chroma_server.host, port=chroma_server.port,
                                  settings=ChromaSettings(anonymized_telemetry=False))
-    remote = client.get_collection(first["collection"], embedding_function=None)
+    remote = client.get_collection(f"{first['collection']}__internal", embedding_function=None)
     assert remote.count() == 3
+    assert client.get_collection(f"{first['collection']}__public", embedding_function=None).count() == 0
     assert remote.get(where={"doc_id": "beta"}, include=["metadatas"])["metadatas"][0]["visibility"] == "internal"
+    assert client.get_collection(f"{first['collection']}__records", embedding_function=None).count() == 3
     nearest = view.vector_hits(embedder, "puffin relay", k=1)
     assert nearest[0][1] == "Alpha text about the puffin relay."
 
@@ -117,7 +120,7 @@ def test_ingest_rerun_change_and_delete_through_a_chroma_server(
     assert (changed["updated"], changed["deleted"], changed["unchanged"], changed["chunks_embedded"]) == (1, 1, 1, 1)
     texts = sorted(remote.get(include=["documents"])["documents"])
     assert texts == ["Alpha text about the kittiwake relay.", "Beta text about gannet masts."]
-    assert set(remote.get()["ids"]) == view.manifest_chunk_ids()
+    assert set(remote.get()["ids"]) == view.record_chunk_ids()
     assert view.lexical_hits("puffin") == [] and view.lexical_hits("skua") == []
     assert view.lexical_hits("kittiwake")
 

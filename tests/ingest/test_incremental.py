@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest_helpers import IndexView, cli_command, cli_env, dump_index, markdown, run_cli
 
 from ingest.chunking import Chunker, TokenCounter
-from store.lexical import index_version
+from store.records import index_version
 from ingest.loaders import load_document
 from ingest.pipeline import ingest
 
@@ -128,10 +128,10 @@ def test_changed_document_replaces_its_chunks_everywhere(tmp_path: Path, setting
     assert view.texts_of("alpha") == ["Alpha text now mentions the okapiscope relay on the ridge."]
     assert not any("quokkaphone" in text for text, _ in chunks.values())
     assert not old_ids & set(chunks)
-    assert set(chunks) == view.manifest_chunk_ids()
+    assert set(chunks) == view.record_chunk_ids()
     assert view.lexical_hits("quokkaphone") == []
     assert [chunks[cid][1]["doc_id"] for cid in view.lexical_hits("okapiscope")] == ["alpha"]
-    assert view.lexical().version == index_version(chunks) == result["lexical_version"]
+    assert view.lexical().version == index_version(view.records().values()) == result["lexical_version"]
     nearest = view.vector_hits(embedder, "Alpha text mentions the quokkaphone relay near the harbour.", k=10)
     assert [text for _, text in nearest if "quokkaphone" in text] == []
     texts = Counter((meta["doc_id"], text) for text, meta in chunks.values())
@@ -151,9 +151,9 @@ def test_deleted_file_is_pruned_from_vectors_and_lexical_index(tmp_path: Path, s
     result = ingest([docs], settings=settings, embedder=embedder)
 
     assert (result["deleted"], result["unchanged"], result["chunks_embedded"]) == (1, 2, 0)
-    assert "beta" not in view.manifest()
+    assert "beta" not in view.records()
     assert view.texts_of("beta") == []
-    assert view.store.collection.get(where={"doc_id": "beta"})["ids"] == []
+    assert [c for _, c in view.raw_chunks() if c.metadata["doc_id"] == "beta"] == []
     assert [text for _, text in view.vector_hits(embedder, beta_text, k=10) if "pelican" in text] == []
     assert view.lexical_hits("pelican") == [] and view.lexical_hits("heron") == []
     assert view.lexical_hits("walrus")
@@ -178,7 +178,7 @@ def test_no_prune_keeps_documents_whose_file_is_gone(tmp_path: Path, settings_fa
     done = run_cli(["ingest", str(docs), "--no-prune", "--json"], data_dir=settings.data_dir, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["deleted"] == 0
-    assert "gamma" in view.manifest()
+    assert "gamma" in view.records()
     pruned = ingest([docs], settings=settings, embedder=embedder)
     assert pruned["deleted"] == 1
     assert view.texts_of("gamma") == [] and view.lexical_hits("walrus") == []
@@ -219,7 +219,7 @@ def test_metadata_only_changes_reindex(tmp_path: Path, settings_factory, embedde
     front = ingest([docs], settings=settings, embedder=embedder)
     assert (front["updated"], front["deleted"]) == (1, 0)
     assert visibility("gamma") == {"internal"}
-    assert set(view.chunks()) == view.manifest_chunk_ids()
+    assert set(view.chunks()) == view.record_chunk_ids()
 
 
 # --- killed mid-run --------------------------------------------------------------------------------
@@ -304,10 +304,10 @@ def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path: Path) -> None:
     assert final["errors"] == [] and final["chunks_truncated"] == 0
 
     state = dump_index(data)
-    chunks, entries = state["chunks"], state["manifest"]
-    manifest_ids = [cid for entry in entries.values() for cid in entry["chunk_ids"]]
-    assert len(manifest_ids) == len(set(manifest_ids))
-    assert set(chunks) == set(manifest_ids)  # Chroma holds exactly what the manifest names
+    chunks, entries = state["chunks"], state["records"]
+    record_ids = [cid for entry in entries.values() for cid in entry["chunk_ids"]]
+    assert len(record_ids) == len(set(record_ids))
+    assert set(chunks) == set(record_ids)  # Chroma holds exactly what the records name
     assert set(entries) == set(markers)  # every live document once, deleted ones gone
     texts_by_doc: dict[str, list[str]] = {}
     for text, meta in chunks.values():
@@ -317,8 +317,10 @@ def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path: Path) -> None:
         assert len(texts) == len(set(texts)) == len(entries[doc_id]["chunk_ids"]), f"duplicate chunks in {doc_id}"
         assert sum(markers[doc_id] in text for text in texts) == 1, doc_id
         assert not any("version one" in text for text in texts) or doc_id not in changed, doc_id
-    assert state["lexical_version"] == index_version(manifest_ids) == final["lexical_version"]
-    assert sorted(state["lexical_ids"]) == sorted(manifest_ids)
+    # The published version is the version of the records (the lexical index was derived from them).
+    assert state["lexical_version"] == state["index_version"] == state["expected_version"] == final["lexical_version"]
+    assert sorted(state["lexical_ids"]) == sorted(record_ids)
+    assert final["check"]["clean"], final["check"]
 
     again = run_cli(["ingest", str(docs), "--json"], data_dir=data, cwd=tmp_path)
     assert again.returncode == 0, again.stderr

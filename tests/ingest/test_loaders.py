@@ -57,7 +57,8 @@ def test_markdown_without_front_matter_takes_title_from_first_heading(tmp_path: 
 
     assert meta.title == "Open RAN interoperability"
     assert meta.doc_id == "notes-open-ran-notes"
-    assert (meta.visibility, meta.doc_type) == ("public", "guidance")
+    # No metadata states a visibility: it stays unset, and the ingest job applies the fail-closed default.
+    assert (meta.visibility, meta.doc_type) == (None, "guidance")
 
 
 def test_text_file_splits_on_blank_runs(tmp_path: Path) -> None:
@@ -194,7 +195,7 @@ def test_misspelt_visibility_key_is_an_error_not_a_public_document(tmp_path: Pat
         load_document(path, tmp_path)
     other = tmp_path / "extra.md"
     other.write_text(markdown("# Extra\n\nText.\n", author="Someone", tags=["x"]))
-    assert load_document(other, tmp_path).meta.visibility == "public"  # other unknown keys are ignored
+    assert load_document(other, tmp_path).meta.visibility is None  # other unknown keys are ignored
 
 
 # --- through the pipeline --------------------------------------------------------------------------

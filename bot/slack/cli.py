@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gcot.cli_support import load_settings
+from gcot.cli_support import fail, load_settings
 
 feedback_app = typer.Typer(help="Feedback collected by the Slack bot.", no_args_is_help=True)
 
@@ -25,15 +25,13 @@ def slack(
 ) -> None:
     """Run the Slack bot: Socket Mode (SLACK_APP_TOKEN) or, with --http, the Events API on /slack/events."""
     settings = load_settings()
-    use_http = http or settings.slack_mode == "http" or (settings.slack_mode == "auto" and settings.slack_app_token is None)
-    missing = [name for name, value in (
-        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-        ("SLACK_SIGNING_SECRET" if use_http else "SLACK_APP_TOKEN",
-         settings.slack_signing_secret if use_http else settings.slack_app_token),
-    ) if value is None]
-    if missing:  # checked before the slow index load
-        typer.echo(f"error: {', '.join(missing)} not set (see docs/slack.md)", err=True)
-        raise typer.Exit(2)
+    from bot.slack.startup import StartupError, check_settings, check_slack
+
+    try:  # before the slow index load: each missing setting, then whether Slack answers and takes the tokens
+        use_http = check_settings(settings, http=http) == "http"
+        check_slack(settings, "http" if use_http else "socket")
+    except StartupError as exc:
+        raise fail(str(exc)) from None
     from bot.answer.service import AnswerService
 
     try:

@@ -326,3 +326,33 @@ def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     rerun = json.loads(again.stdout)
     assert (rerun["chunks_embedded"], rerun["orphans_removed"], rerun["unchanged"]) == (0, 0, len(markers))
+
+
+def test_sigkill_during_visibility_moves_then_rerun_leaves_index_check_clean(tmp_path: Path) -> None:
+    """Small and quick: a run killed after its chunks are written (records changed, nothing published)."""
+    docs, data = tmp_path / "docs", tmp_path / "data"
+    rng = random.Random(5)
+    for n in range(12):
+        _kill_doc(docs, n, rng, "one")
+    assert run_cli(["ingest", str(docs)], data_dir=data, cwd=tmp_path).returncode == 0
+    # Half the documents change visibility only (moves, no embedding), a few change text too.
+    for n in range(0, 12, 2):
+        path = next(docs.glob(f"*/doc-{n:03d}.md"))
+        path.write_text(path.read_text().replace("doc_id: doc-", "visibility: partners\ndoc_id: doc-", 1))
+    for n in (1, 3):
+        _kill_doc(docs, n, rng, "two")
+    run = _Run(docs, data, tmp_path)
+    run.wait_for("chunks embedded")
+    run.kill()
+
+    done = run_cli(["ingest", str(docs), "--json"], data_dir=data, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rerun = json.loads(done.stdout)
+    assert rerun["check"]["clean"], rerun["check"]
+    check = run_cli(["index", "check", "--json"], data_dir=data, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout
+    state = dump_index(data)
+    assert {doc_id: r["visibility"] for doc_id, r in state["records"].items()} == {
+        f"doc-{n:03d}": "partners" if n % 2 == 0 else "internal" for n in range(12)}
+    assert {meta["doc_id"]: meta["visibility"] for _, meta in state["chunks"].values()} == {
+        doc_id: r["visibility"] for doc_id, r in state["records"].items()}

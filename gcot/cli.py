@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from bot import cli as bot_cli
+from bot.slack.state import cli as db_cli
 from evals import bench_cli
 from evals import cli as evals_cli
 from ingest import cli as ingest_cli
@@ -42,6 +43,7 @@ ingest_cli.register(app)
 bot_cli.register(app)
 evals_cli.register(app)
 bench_cli.register(app)
+db_cli.register(app)
 
 
 def main() -> None:

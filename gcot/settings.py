@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     """Set (with `CHROMA_PORT`) to use a `chroma run` server instead of the embedded store."""
     chroma_port: int | None = None
+    database_url: SecretStr | None = Field(default=None, validation_alias="GCOT_DATABASE_URL")
+    """Slack app state (answers, feedback, threads, dedupe, limits, answer queue) in a shared database,
+    e.g. `postgresql+psycopg://user:pass@db:5432/gcot`; unset: SQLite `slack.sqlite3` in the data dir."""
     collection_prefix: str = "gcot"
     ingest_lock_stale_s: float = Field(default=900.0, validation_alias="GCOT_INGEST_LOCK_STALE_S")
     """With a Chroma server: an ingest lock without a heartbeat for this long is taken over."""
@@ -121,7 +124,14 @@ class Settings(BaseSettings):
     slack_history_turns: int = 8
     """Earlier thread messages passed to the answerer as history."""
     slack_retention_days: int = 90
-    """Days stored answers (question, cited doc ids) are kept for feedback and escalation."""
+    """Days stored questions, answers (cited doc ids) and feedback votes are kept, then pruned."""
+    slack_job_lease_s: float = 60.0
+    """How long a worker's claim on a queued question lasts without renewal (renewed every quarter of
+    it while answering); a question whose replica died is answered by another after this."""
+    slack_queue_poll_s: float = 1.0
+    """How often an idle worker looks for questions queued by other replicas (its own wake it at once)."""
+    slack_drain_timeout_s: float = 25.0
+    """On SIGTERM: how long in-flight answers may take to finish before their leases are released."""
 
     log_level: str = Field(default="WARNING", validation_alias="GCOT_LOG_LEVEL")
     """JSON log lines on stderr from this level: DEBUG, INFO, WARNING (default: commands stay quiet), ERROR.

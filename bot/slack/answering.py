@@ -1,6 +1,7 @@
 """One question from Slack to a posted reply, shared by mentions, DMs, follow-ups and the assistant.
 
-Runs on an answering worker, never on the thread that acks Slack. Whatever goes wrong, the asker gets
+The listener records the question as a job (`schedule_answer`, before Slack is acked); a worker on
+any replica claims it and answers it (`run_job`), never on the thread that acks Slack. Whatever goes wrong, the asker gets
 a short apology carrying a reference id, and the log gets one structured line with the same id.
 """
 
@@ -10,14 +11,16 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
+from slack_bolt.context.set_status import SetStatus
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.prompts import GREETING
 from bot.slack.replies import StreamUnavailable, post_answer, post_notice, stream_answer
 from bot.slack.runtime import Runtime
+from bot.slack.state.queue import Job
 from bot.slack.threads import thread_history
 
 log = logging.getLogger(__name__)
@@ -63,14 +66,44 @@ class Bot:
     bot_id: str | None
 
 
+MAX_ATTEMPTS = 3
+"""A job claimed this often (its replicas kept dying while answering it) gets an apology instead."""
+
+
 def schedule_answer(runtime: Runtime, client: WebClient, question: Question, *, bot: Bot,
                     set_status: Callable[..., object] | None = None) -> None:
-    """Queue `question` on the answering workers (listeners return at once); say so if the queue is full."""
-    if runtime.workers.submit(answer_question, runtime, client, question, bot=bot, set_status=set_status):
+    """Record `question` as a job in the shared queue and wake a local worker; say so if the queue is full.
+
+    Listeners call this before Slack is acked (Bolt runs them before the response), so an acked
+    question is never lost: a worker on any replica answers it, another one if that replica dies.
+    """
+    payload = {"question": asdict(question), "bot": asdict(bot), "status": set_status is not None}
+    if runtime.queue.enqueue(payload, event_id=question.event_id, max_pending=runtime.settings.slack_max_pending,
+                             extra_pending=runtime.workers.local_pending):
+        runtime.workers.wake()
         return
     log.warning("slack.busy", extra={"event_id": question.event_id, "channel": question.channel})
     post_notice(client, BUSY, channel=question.channel, thread_ts=question.thread_ts,
                 ephemeral_user=None if question.is_private else question.user)
+
+
+def run_job(runtime: Runtime, job: Job) -> None:
+    """Answer a claimed job (the worker loop in `runtime.AnswerWorkers` calls this)."""
+    known = {f.name for f in fields(Question)}  # a job queued by an older or newer replica still loads
+    question = Question(**{k: v for k, v in job.payload["question"].items() if k in known})
+    bot = Bot(**job.payload["bot"])
+    client = runtime.client
+    if job.attempts > MAX_ATTEMPTS:
+        ref = secrets.token_hex(4)
+        log.error("slack.job_abandoned", extra={"ref": ref, "event_id": question.event_id, "attempts": job.attempts})
+        post_notice(client, APOLOGY.format(ref=ref), channel=question.channel, thread_ts=question.thread_ts)
+        return
+    if job.attempts > 1:
+        log.info("slack.job_reclaimed", extra={"event_id": question.event_id, "attempts": job.attempts})
+    set_status = None
+    if job.payload.get("status") and question.thread_ts:
+        set_status = SetStatus(client, question.channel, question.thread_ts)
+    answer_question(runtime, client, question, bot=bot, set_status=set_status)
 
 
 def answer_question(runtime: Runtime, client: WebClient, question: Question, *, bot: Bot,
@@ -80,7 +113,7 @@ def answer_question(runtime: Runtime, client: WebClient, question: Question, *, 
     started = time.perf_counter()
     fields = {"ref": ref, "event_id": question.event_id, "channel": question.channel, "assistant": question.assistant}
     try:
-        limited = runtime.limiter.check(user=question.user, channel=question.channel)
+        limited = runtime.limiter.check(user=question.user, channel=question.channel, ref=question.event_id)
         if limited:
             log.info("slack.rate_limited", extra={**fields, "limit": limited})
             post_notice(client, RATE_LIMITED, channel=question.channel, thread_ts=question.thread_ts,

@@ -12,9 +12,12 @@ from bot.slack.runtime import Runtime
 
 
 def build_app(runtime: Runtime, *, http: bool) -> App:
-    """The Bolt `App`. Events are acked before any listener runs; listeners run on Bolt's listener
-    threads and hand answering to `runtime.workers`, so neither an event's nor a button's ack ever waits
-    for an answer. `http` turns on request signing checks."""
+    """The Bolt `App`, and the runtime's answering workers started.
+
+    Listeners run before Slack gets its ack (`process_before_response`): a question is recorded as a
+    job in the shared queue first, so an acked question survives the replica dying. Listeners only
+    decide and enqueue (a few milliseconds); answering happens on `runtime.workers`, so neither an
+    event's nor a button's ack waits for an answer. `http` turns on request signing checks."""
     settings = runtime.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if http and not secret:
@@ -25,8 +28,10 @@ def build_app(runtime: Runtime, *, http: bool) -> App:
         signing_secret=secret,
         request_verification_enabled=http,
         listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-listener"),
+        process_before_response=True,
     )
     app.use(runtime.dedupe.middleware)
     app.use(runtime.attach)
     register_listeners(app)
+    runtime.start(app.client)
     return app

@@ -63,7 +63,7 @@ def feedback_export(
     from bot.slack.store import SlackStore
 
     settings = load_settings()
-    store = SlackStore.in_data_dir(settings.data_dir, retention_days=settings.slack_retention_days)
+    store = SlackStore.from_settings(settings)  # GCOT_DATABASE_URL, or slack.sqlite3 in the data dir
     try:
         if out is None:
             count = FeedbackStore(store).export_not_helpful(sys.stdout)

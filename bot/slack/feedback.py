@@ -12,8 +12,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from sqlalchemy import select, update
+
 from bot.answer import Answer
 from bot.slack.store import SlackStore
+
+
+def hash_user(salt: str, team: str | None, user: str) -> str:
+    """The salted hash stored instead of a Slack user id (votes, rate-limit windows)."""
+    return hashlib.sha256(f"{salt}:{team or ''}:{user}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -36,57 +43,63 @@ class FeedbackStore:
     def record_answer(self, answer: Answer, *, question: str, channel: str, question_ts: str, thread_ts: str) -> None:
         """Remember an answer (before it is posted, so even an instant click finds it)."""
         doc_ids = json.dumps(list(dict.fromkeys(c.doc_id for c in answer.citations)))
-        with self.store.cursor() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO answers (answer_id, question, audience, status, doc_ids, channel, question_ts,"
-                " thread_ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (answer.answer_id, question, answer.audience, answer.status, doc_ids, channel, question_ts,
-                 thread_ts, time.time()),
-            )
+        row = {"answer_id": answer.answer_id, "question": question, "audience": answer.audience,
+               "status": answer.status, "doc_ids": doc_ids, "channel": channel, "question_ts": question_ts,
+               "thread_ts": thread_ts, "created_at": time.time()}
+        stmt = self.store.insert("answers").values(**row)
+        with self.store.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["answer_id"],
+                                                    set_={k: v for k, v in row.items() if k != "answer_id"}))
 
     def answer(self, answer_id: str) -> AnswerRecord | None:
-        with self.store.cursor() as cur:
-            row = cur.execute(
-                "SELECT answer_id, question, audience, status, doc_ids, channel, question_ts, thread_ts, escalated_at"
-                " FROM answers WHERE answer_id=?", (answer_id,)).fetchone()
+        answers = self.store.table("answers")
+        with self.store.begin() as conn:
+            row = conn.execute(select(answers).where(answers.c.answer_id == answer_id)).mappings().first()
         if row is None:
             return None
-        return AnswerRecord(*row[:4], json.loads(row[4]), *row[5:8], escalated=row[8] is not None)
+        return AnswerRecord(row["answer_id"], row["question"], row["audience"], row["status"],
+                            json.loads(row["doc_ids"]), row["channel"], row["question_ts"], row["thread_ts"],
+                            escalated=row["escalated_at"] is not None)
 
     def mark_escalated(self, answer_id: str) -> bool:
-        """True the first time only, so a double click escalates once."""
-        with self.store.cursor() as cur:
-            cur.execute("UPDATE answers SET escalated_at=? WHERE answer_id=? AND escalated_at IS NULL",
-                        (time.time(), answer_id))
-            return cur.rowcount == 1
+        """True the first time only (one atomic UPDATE), so a double click, on any replica, escalates once."""
+        answers = self.store.table("answers")
+        with self.store.begin() as conn:
+            result = conn.execute(update(answers).where(answers.c.answer_id == answer_id,
+                                                        answers.c.escalated_at.is_(None))
+                                  .values(escalated_at=time.time()))
+            return result.rowcount == 1
 
     def clear_escalation(self, answer_id: str) -> None:
-        with self.store.cursor() as cur:
-            cur.execute("UPDATE answers SET escalated_at=NULL WHERE answer_id=?", (answer_id,))
+        answers = self.store.table("answers")
+        with self.store.begin() as conn:
+            conn.execute(update(answers).where(answers.c.answer_id == answer_id).values(escalated_at=None))
 
     def hash_user(self, team: str | None, user: str) -> str:
-        return hashlib.sha256(f"{self.store.user_salt}:{team or ''}:{user}".encode()).hexdigest()[:32]
+        return hash_user(self.store.user_salt, team, user)
 
     def vote(self, answer_id: str, *, team: str | None, user: str, helpful: bool) -> bool:
         """Store (or change) `user`'s vote on an answer. False if the answer is unknown (expired)."""
         record = self.answer(answer_id)
         if record is None:
             return False
-        with self.store.cursor() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO feedback (answer_id, user_hash, helpful, question, doc_ids, audience, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (answer_id, self.hash_user(team, user), int(helpful), record.question, json.dumps(record.doc_ids),
-                 record.audience, time.time()),
-            )
+        row = {"answer_id": answer_id, "user_hash": self.hash_user(team, user), "helpful": int(helpful),
+               "question": record.question, "doc_ids": json.dumps(record.doc_ids), "audience": record.audience,
+               "created_at": time.time()}
+        stmt = self.store.insert("feedback").values(**row)
+        with self.store.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["answer_id", "user_hash"],
+                set_={k: v for k, v in row.items() if k not in ("answer_id", "user_hash")}))
         return True
 
     def votes(self) -> list[dict[str, Any]]:
-        with self.store.cursor() as cur:
-            rows = cur.execute("SELECT answer_id, user_hash, helpful, question, doc_ids, audience, created_at"
-                               " FROM feedback ORDER BY created_at").fetchall()
+        feedback = self.store.table("feedback")
+        with self.store.begin() as conn:
+            rows = conn.execute(select(feedback).order_by(feedback.c.created_at)).mappings().all()
         keys = ("answer_id", "user_hash", "helpful", "question", "doc_ids", "audience", "created_at")
-        return [{**dict(zip(keys, row)), "helpful": bool(row[2]), "doc_ids": json.loads(row[4])} for row in rows]
+        return [{**{k: row[k] for k in keys}, "helpful": bool(row["helpful"]), "doc_ids": json.loads(row["doc_ids"])}
+                for row in rows]
 
     def export_not_helpful(self, out: TextIO) -> int:
         """Write each not-helpful answer once as an eval case (eval suite JSONL); returns the count.

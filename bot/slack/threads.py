@@ -1,7 +1,8 @@
 """Threads the bot has answered, and the history of a thread as conversation turns.
 
-A follow-up in a thread the bot answered is answered without a mention; the registry is persisted so
-that still holds after a restart, without an API call per thread message to find out.
+A follow-up in a thread the bot answered is answered without a mention; the registry is in the state
+store, so that holds after a restart and on every replica sharing the database, without an API call
+per thread message to find out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from bot.answer import Turn
 from bot.slack.store import SlackStore
@@ -30,13 +32,16 @@ class ThreadRegistry:
         self.store = store
 
     def mark_answered(self, channel: str, thread_ts: str) -> None:
-        with self.store.cursor() as cur:
-            cur.execute("INSERT OR REPLACE INTO threads (channel, thread_ts, answered_at) VALUES (?, ?, ?)",
-                        (channel, thread_ts, time.time()))
+        now = time.time()
+        stmt = self.store.insert("threads").values(channel=channel, thread_ts=thread_ts, answered_at=now)
+        with self.store.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["channel", "thread_ts"], set_={"answered_at": now}))
 
     def was_answered(self, channel: str, thread_ts: str) -> bool:
-        with self.store.cursor() as cur:
-            row = cur.execute("SELECT 1 FROM threads WHERE channel=? AND thread_ts=?", (channel, thread_ts)).fetchone()
+        threads = self.store.table("threads")
+        with self.store.begin() as conn:
+            row = conn.execute(select(threads.c.answered_at).where(threads.c.channel == channel,
+                                                                    threads.c.thread_ts == thread_ts)).first()
         return row is not None
 
 

@@ -1,13 +1,22 @@
-"""SQLite state: answers, votes and their export, answered threads; rate limits and de-duplication."""
+"""State store on SQLite (the embedded default): answers, votes and their export, answered threads,
+retention, rate limits, event de-duplication, the answer queue and migrations.
+
+The same classes on a shared PostgreSQL, and several real replicas, are tested in test_replicas*.py.
+"""
 
 import io
 import json
+import sqlite3
 import time
+
+from sqlalchemy import update
 
 from bot.answer import Answer, Citation
 from bot.slack.dedupe import EventDeduplicator
 from bot.slack.feedback import FeedbackStore
 from bot.slack.ratelimit import RateLimiter
+from bot.slack.state.migrate import head_revision
+from bot.slack.state.queue import JobQueue
 from bot.slack.store import SlackStore
 from bot.slack.threads import ThreadRegistry, strip_mentions
 
@@ -55,14 +64,21 @@ def test_escalation_is_marked_once(tmp_path):
     assert feedback.mark_escalated("a1")
 
 
-def test_old_answers_are_pruned_on_open(tmp_path):
+def test_old_answers_and_feedback_are_pruned_on_open(tmp_path):
     path = tmp_path / "s.sqlite3"
     store = SlackStore(path)
-    stored_answer(store)
-    with store.cursor() as cur:
-        cur.execute("UPDATE answers SET created_at=?", (time.time() - 10 * 86400,))
+    feedback = stored_answer(store)
+    feedback.vote("a1", team="T1", user="U1", helpful=False)
+    stored_answer(store, "a2")  # recent: kept
+    old = time.time() - 10 * 86400
+    with store.begin() as conn:
+        conn.execute(update(store.table("answers")).where(store.table("answers").c.answer_id == "a1")
+                     .values(created_at=old))
+        conn.execute(update(store.table("feedback")).values(created_at=old))
     store.close()
-    assert FeedbackStore(SlackStore(path, retention_days=5)).answer("a1") is None
+    reopened = FeedbackStore(SlackStore(path, retention_days=5))
+    assert reopened.answer("a1") is None and reopened.answer("a2") is not None
+    assert reopened.votes() == []
 
 
 def test_thread_registry_survives_reopen(tmp_path):
@@ -75,21 +91,80 @@ def test_strip_mentions():
     assert strip_mentions("<@U123ABC> what is  GCOT &amp; 6G &lt;x&gt;?") == "what is GCOT & 6G <x>?"
 
 
-def test_rate_limiter_per_user_and_per_channel():
-    now = [0.0]
-    limiter = RateLimiter(per_user=2, per_channel=3, clock=lambda: now[0])
+def test_rate_limiter_per_user_and_per_channel(tmp_path):
+    now = [1000.0]
+    store = SlackStore(tmp_path / "s.sqlite3")
+    limiter = RateLimiter(store, per_user=2, per_channel=3, clock=lambda: now[0])
     assert limiter.check(user="U1", channel="C1") is None
-    assert limiter.check(user="U1", channel="C1") is None
+    assert limiter.check(user="U1", channel="C1", ref="Ev2") is None
+    assert limiter.check(user="U1", channel="C1", ref="Ev2") is None  # the same question again: not counted
     assert limiter.check(user="U1", channel="C1") == "user"
     assert limiter.check(user="U2", channel="C1") is None
     assert limiter.check(user="U3", channel="C1") == "channel"
-    now[0] = 61.0
+    now[0] += 61.0
     assert limiter.check(user="U1", channel="C1") is None
+    with sqlite3.connect(tmp_path / "s.sqlite3") as raw:  # user ids are stored hashed
+        keys = {row[0] for row in raw.execute("SELECT key FROM rate_hits WHERE scope='user'")}
+    assert keys and not keys & {"U1", "U2", "U3"}
 
 
-def test_deduplicator_lets_an_event_id_through_once():
-    dedupe = EventDeduplicator(ttl_s=60)
+def test_deduplicator_lets_an_event_id_through_once(tmp_path):
+    now = [1000.0]
+    dedupe = EventDeduplicator(SlackStore(tmp_path / "s.sqlite3"), ttl_s=60, stale_s=10, clock=lambda: now[0])
     assert dedupe.first_time("Ev1") and not dedupe.first_time("Ev1") and dedupe.first_time("Ev2")
+    dedupe.finish("Ev1")
+    now[0] += 30  # Ev2 was never finished (its replica died before acking): the next retry takes it over
+    assert not dedupe.first_time("Ev1") and dedupe.first_time("Ev2")
+    dedupe.release("Ev2")
+    assert dedupe.first_time("Ev2")
+    now[0] += 61  # past the TTL, an id is new again
+    assert dedupe.first_time("Ev1")
+
+
+def test_queue_leases_reclaims_and_records_each_event_once(tmp_path):
+    now = [1000.0]
+    store = SlackStore(tmp_path / "s.sqlite3")
+    a = JobQueue(store, owner="a", lease_s=10, clock=lambda: now[0])
+    b = JobQueue(store, owner="b", lease_s=10, clock=lambda: now[0])
+    assert a.enqueue({"n": 1}, event_id="Ev1", max_pending=2) and a.enqueue({"n": 1}, event_id="Ev1", max_pending=2)
+    assert a.enqueue({"n": 2}, event_id="Ev2", max_pending=2)
+    assert not a.enqueue({"n": 3}, event_id="Ev3", max_pending=2)  # full: nothing recorded
+    assert a.pending() == 2
+    first = a.claim()
+    assert first.payload == {"n": 1} and first.attempts == 1
+    assert b.claim().payload == {"n": 2} and b.claim() is None
+    now[0] += 8
+    assert a.renew([first.id]) == set()
+    now[0] += 8  # a's lease holds (renewed); b's has run out: its job goes to the next claimer
+    again = a.claim()
+    assert again.payload == {"n": 2} and again.attempts == 2
+    assert not b.complete(again.id) and a.complete(again.id) and a.complete(first.id)
+    assert a.pending() == 0 and a.claim() is None
+
+
+def test_migrations_upgrade_an_old_store_in_place(tmp_path):
+    """A slack.sqlite3 from before migrations keeps its rows and gains the new tables."""
+    path = tmp_path / "slack.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE answers (answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, audience TEXT NOT NULL,
+                status TEXT NOT NULL, doc_ids TEXT NOT NULL, channel TEXT NOT NULL, question_ts TEXT NOT NULL,
+                thread_ts TEXT NOT NULL, escalated_at REAL, created_at REAL NOT NULL);
+            CREATE TABLE feedback (answer_id TEXT NOT NULL, user_hash TEXT NOT NULL, helpful INTEGER NOT NULL,
+                question TEXT NOT NULL, doc_ids TEXT NOT NULL, audience TEXT NOT NULL, created_at REAL NOT NULL,
+                PRIMARY KEY (answer_id, user_hash));
+            CREATE TABLE threads (channel TEXT NOT NULL, thread_ts TEXT NOT NULL, answered_at REAL NOT NULL,
+                PRIMARY KEY (channel, thread_ts));
+        """)
+        raw.execute("INSERT INTO meta VALUES ('user_salt', 'oldsalt')")
+        raw.execute("INSERT INTO answers VALUES ('a0', 'q', 'staff', 'answered', '[]', 'C1', '1.0', '1.0', NULL, ?)",
+                    (time.time(),))
+    store = SlackStore(path)
+    assert store.migration.before is None and store.migration.after == head_revision()
+    assert store.user_salt == "oldsalt" and FeedbackStore(store).answer("a0").question == "q"
+    assert JobQueue(store, owner="x").enqueue({}, event_id="Ev1", max_pending=1)
+    assert not SlackStore(path).migration.applied
 
 
 def test_thread_history_turns_skip_notices_other_bots_and_later_messages(fresh_standin):

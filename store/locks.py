@@ -9,7 +9,8 @@ Server (`CHROMA_HOST`): any number of readers, one ingest at a time. The lock is
 `<base>__lock` (creating an existing collection fails atomically on the server) whose metadata
 names the holder (host, pid, command, since) and a heartbeat the holder refreshes. A lock whose
 holder is a dead process on this host, or whose heartbeat is older than `ingest_lock_stale_s`, is
-taken over.
+taken over. (Chroma has no compare-and-set, so two hosts taking over the same stale lock in the
+same instant could both proceed; the window is one delete-and-create, and only a stale lock opens it.)
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
 from bot.types import RetrievedChunk
+from bot.untrusted import looks_like_instruction
 
 # Sentences about the document itself ("This document explains ...") never answer anything.
 _META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview)\b", re.I)
@@ -66,7 +67,7 @@ class ExtractiveGenerator:
         hits = list(hits[: self.top_chunks])
         sentences = [
             s for s in self.scorer.sentences_of(hits)
-            if not _META.match(s.text) and "http" not in s.text and not _SOURCE_HEADING.search(str(hits[s.hit_rank].metadata.get("heading", "")))
+            if not _META.match(s.text) and "http" not in s.text and not looks_like_instruction(s.text) and not _SOURCE_HEADING.search(str(hits[s.hit_rank].metadata.get("heading", "")))
         ]
         if not sentences:
             return Draft()

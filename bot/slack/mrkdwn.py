@@ -20,49 +20,18 @@ e-mail addresses are defused with a zero-width space so Slack does not link them
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Literal
+
+from bot.untrusted import LINK_REMOVED, ZWSP, strip_links
 
 Surface = Literal["mrkdwn", "markdown", "plain"]
 
-_ZWSP = "\u200b"  # zero-width space: breaks Slack's mention and link parsing without changing what people read
-LINK_REMOVED = "[link removed]"
+__all__ = ["LINK_REMOVED", "escape_mrkdwn", "link", "markdown_link", "neutralise", "neutralise_markdown",
+           "plain_text", "strip_links"]
 
+_ZWSP = ZWSP
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _AT_WORD = re.compile(r"@(?=\w)")
-_SLACK_LINK = re.compile(r"<((?:https?|ftp|mailto|tel|slack|file)[^<>|]*)(?:\|([^<>]*))?>", re.IGNORECASE)
-_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\[\]]*)\]\(\s*<?[^()\s<>]*(?:\([^()\s]*\))?[^()\s<>]*>?(?:\s+\"[^\"]*\")?\s*\)")
-_MD_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
-_EXPLICIT_URL = re.compile(r"""\b(?:(?:https?|ftp|file)://|mailto:|tel:|slack://|www\.)(?:[^\s<>]*[^\s<>.,;:!?)\]'"])?""", re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def _linkify():
-    from linkify_it import LinkifyIt
-
-    return LinkifyIt(options={"fuzzy_email": True})
-
-
-def strip_links(text: str) -> str:
-    """Remove every link from untrusted text, keeping what a reader needs.
-
-    Slack `<url|label>` and Markdown `[label](url)` keep their label; explicit URLs become
-    `[link removed]`; bare domains and e-mail addresses get a zero-width space before each dot (and
-    after `@`), which Slack does not link.
-
-    Example:
-        >>> strip_links("see [the rules](https://evil.example/x) or https://evil.example")
-        'see the rules or [link removed]'
-    """
-    text = _SLACK_LINK.sub(lambda m: m.group(2) if m.group(2) and m.group(2).strip() else LINK_REMOVED, text)
-    text = _MD_IMAGE_OR_LINK.sub(lambda m: m.group(1), text)
-    text = _MD_REFERENCE.sub(LINK_REMOVED, text)
-    text = _EXPLICIT_URL.sub(LINK_REMOVED, text)
-    matches = _linkify().match(text) or []
-    for match in reversed(matches):  # what is left is fuzzy: a bare domain or an e-mail address
-        raw = text[match.index : match.last_index]
-        text = text[: match.index] + raw.replace(".", _ZWSP + ".").replace("@", "@" + _ZWSP) + text[match.last_index :]
-    return text
 
 
 def _defuse_at(text: str) -> str:

@@ -7,18 +7,20 @@ a short apology carrying a reference id, and the log gets one structured line wi
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
 from slack_bolt.context.set_status import SetStatus
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.prompts import GREETING
-from bot.slack.replies import StreamUnavailable, post_answer, post_notice, stream_answer
+from bot.slack.replies import deliver_answer, post_notice, show_status
 from bot.slack.runtime import Runtime
 from bot.slack.state.queue import Job
 from bot.slack.threads import thread_history
@@ -28,13 +30,16 @@ log = logging.getLogger(__name__)
 RATE_LIMITED = "You're asking faster than I can keep up. Please wait a minute and ask again."
 BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
 APOLOGY = "Sorry, something went wrong while I was answering. Please try again later. Reference: `{ref}`"
-SEARCHING = "is searching the coalition documents…"
 NOTICES = (GREETING, RATE_LIMITED, BUSY, APOLOGY.split("{")[0])
 """Our messages that are not answers, left out of a thread's history."""
 
 
 class AnsweringFailed(Exception):
     """The answer service returned status `error`."""
+
+
+class AudienceViolation(Exception):
+    """An answer cited a document its audience may not read: never shown (the service should not allow it)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Question:
     enterprise: str | None = None
     assistant: bool = False
     event_id: str | None = None
+    user_team: str | None = None
+    """The asker's own workspace (differs from `team` in Slack Connect channels); streams are addressed to it."""
 
     @property
     def is_private(self) -> bool:
@@ -123,16 +130,17 @@ def answer_question(runtime: Runtime, client: WebClient, question: Question, *, 
                                              channel_type=question.channel_type, enterprise=question.enterprise)
         if question.thread_ts:  # before replying, so a quick follow-up already finds the thread
             runtime.threads.mark_answered(question.channel, question.thread_ts)
-        if set_status is not None:
-            best_effort(set_status, SEARCHING)
+            # Every surface with a thread shows the working status (chat:write suffices, even in channels).
+            show_status(client, channel=question.channel, thread_ts=question.thread_ts, set_status=set_status)
         history = []
         if question.thread_ts and question.thread_ts != question.ts:
             history = thread_history(client, channel=question.channel, thread_ts=question.thread_ts,
                                      before_ts=question.ts, bot_user_id=bot.user_id, bot_id=bot.bot_id,
                                      limit=runtime.settings.slack_history_turns, skip_prefixes=NOTICES)
-        answer = runtime.service.ask(question.text, audience=audience, history=history)
+        answer = _ask(runtime.service, question.text, audience=audience, history=history)
         if answer.status == "error":
             raise AnsweringFailed(answer.reason or "error")
+        _check_audience(runtime, answer, audience)
         escalation = (answer.status == "no_answer" and answer.reason != "empty_question"
                       and bool(runtime.settings.slack_escalation_channel))
         runtime.feedback.record_answer(answer, question=question.text, channel=question.channel,
@@ -151,15 +159,36 @@ def answer_question(runtime: Runtime, client: WebClient, question: Question, *, 
 
 
 def _reply(runtime: Runtime, client: WebClient, question: Question, answer, *, escalation: bool) -> str:
-    if question.assistant and question.thread_ts and runtime.streaming:
-        try:
-            return stream_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts,
-                                 team=question.team, user=question.user, escalation=escalation)
-        except StreamUnavailable as exc:
-            if exc.permanent:
-                runtime.streaming = False
-            log.info("slack.stream_unavailable", extra={"error": str(exc), "permanent": exc.permanent})
-    return post_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts, escalation=escalation)
+    """Stream the answer where Slack allows it (any reply in a thread), else post it as Block Kit."""
+    delivery = deliver_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts,
+                              team=question.user_team or question.team, user=question.user, escalation=escalation,
+                              stream=bool(question.thread_ts) and runtime.streaming,
+                              on_stream_refused=lambda: setattr(runtime, "streaming", False))  # for the process
+    return delivery.ts[0]
+
+
+def _check_audience(runtime: Runtime, answer, audience: str) -> None:
+    """Fail closed: refuse to show an answer citing a document outside the audience's documents."""
+    if not answer.citations:
+        return
+    readable = {doc["doc_id"] for doc in runtime.service.topics(audience)}
+    if any(c.doc_id not in readable for c in answer.citations):
+        raise AudienceViolation(answer.answer_id)
+
+
+@lru_cache(maxsize=8)
+def _accepts_surface(ask: Callable[..., object]) -> bool:
+    try:
+        return "surface" in inspect.signature(ask).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _ask(service, text: str, *, audience: str, history: list):
+    """`service.ask`, telling it the answer is for Slack (so a no-answer offers the button) when it can take that."""
+    if _accepts_surface(type(service).ask):
+        return service.ask(text, audience=audience, history=history, surface="slack")
+    return service.ask(text, audience=audience, history=history)
 
 
 def best_effort(call: Callable[..., object], *args: object) -> None:

@@ -1,71 +1,139 @@
-"""Posting to Slack: an answer as one message or as a stream, and short notices.
+"""Posting to Slack: an answer streamed or as Block Kit messages, the working status, short notices.
 
 Every post sets `unfurl_links=False` (sources are listed, previews would swamp the thread) and never
-`link_names`, so nothing in the text becomes a mention.
+`link_names`, so nothing in the text becomes a mention. A long answer is delivered whole, in as many
+messages as Block Kit and stream limits need.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answer import Answer
-from bot.slack.blocks import answer_blocks, fallback_text, footer_blocks, notice_blocks
-from bot.slack.mrkdwn import neutralise_markdown
+from bot.slack.blocks import (
+    answer_messages,
+    audience_line,
+    answer_parts,
+    fallback_text,
+    footer_blocks,
+    notice_blocks,
+    pack,
+    stream_footer_blocks,
+    text_sections,
+)
+from bot.slack.streaming import StreamBroken, StreamUnavailable, answer_metadata, source_cards, stream_part
+from bot.types import Answer
 
 log = logging.getLogger(__name__)
 
-# Errors meaning "this workspace or token cannot stream": stop trying for the process.
-STREAM_UNSUPPORTED = {"unknown_method", "not_allowed_token_type", "missing_scope", "feature_not_enabled",
-                      "method_not_supported_for_channel_type", "not_supported", "access_denied"}
-STREAM_MAX_CHARS = 11_000  # under the 12,000-character markdown_text limit of a stream
-STREAM_BUFFER = 200
+SEARCHING = "is searching the coalition documents…"
+LOADING_MESSAGES = ["Searching the coalition documents…", "Reading the best matches…",
+                    "Checking the sources…", "Writing the answer…"]
 
 
-class StreamUnavailable(Exception):
-    """chat.startStream was refused before anything was posted; `permanent` if it never will work."""
+@dataclass
+class Delivery:
+    """Where an answer went: the ts of every message, whether it was streamed, and whether Slack said
+    this workspace can never stream (so the caller stops trying)."""
 
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.permanent = error in STREAM_UNSUPPORTED
+    ts: list[str]
+    streamed: bool
+    stream_refused: bool = False
+
+
+def show_status(client: WebClient, *, channel: str, thread_ts: str,
+                set_status: Callable[..., object] | None = None) -> bool:
+    """The "is searching…" status with rotating loading messages; cosmetic, so a refusal is ignored."""
+    try:
+        if set_status is not None:
+            set_status(SEARCHING, loading_messages=LOADING_MESSAGES)
+        else:
+            client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=SEARCHING,
+                                               loading_messages=LOADING_MESSAGES)
+    except SlackApiError as exc:
+        log.debug("slack.status_failed", extra={"error": exc.response.get("error")})
+        return False
+    return True
 
 
 def post_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts: str | None, escalation: bool) -> str:
-    """Post the answer as one Block Kit message; returns its ts."""
-    response = client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=fallback_text(answer),
-        blocks=answer_blocks(answer, escalation=escalation), unfurl_links=False, unfurl_media=False,
-    )
-    return str(response["ts"])
+    """Post the answer as Block Kit messages (more than one when it is long); returns the first ts."""
+    return _post_messages(client, answer, answer_messages(answer, escalation=escalation),
+                          channel=channel, thread_ts=thread_ts)[0]
 
 
-def stream_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts: str, team: str | None,
-                  user: str, escalation: bool) -> str:
-    """Stream the answer text (chat.startStream/appendStream), then stop with the sources and buttons.
+def deliver_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts: str | None, team: str | None,
+                   user: str, escalation: bool, stream: bool,
+                   on_stream_refused: Callable[[], object] | None = None) -> Delivery:
+    """Stream the answer part by part; where streaming is refused or breaks, post Block Kit instead.
 
-    Raises:
-        StreamUnavailable: if Slack refused to start the stream (nothing was posted).
+    A stream refused before anything was shown falls back to posting; one that broke part-way has its
+    message replaced (chat.update) with the Block Kit version of the same part, so the text is never
+    left half-written, and the remaining parts are posted. `on_stream_refused` is called as soon as Slack
+    says this workspace can never stream (before the fallback post).
     """
-    text = neutralise_markdown(answer.text)
-    if len(text) > STREAM_MAX_CHARS:
-        raise StreamUnavailable("too_long_to_stream")
-    streamer = client.chat_stream(channel=channel, thread_ts=thread_ts, recipient_team_id=team,
-                                  recipient_user_id=user, buffer_size=STREAM_BUFFER)
-    try:
-        for piece in re.findall(r"\S.*?(?:[.!?](?=\s)|\n|$)\s*", text, flags=re.S) or [text]:
-            streamer.append(markdown_text=piece)
-        streamer.stop(blocks=footer_blocks(answer, escalation=escalation))
-    except SlackApiError as exc:
-        if streamer.ts is None:
-            raise StreamUnavailable(str(exc.response.get("error"))) from exc
-        # The stream started but could not finish (e.g. expired): replace it with the full message.
-        log.warning("slack.stream_failed", extra={"answer_id": answer.answer_id, "error": exc.response.get("error")})
-        client.chat_update(channel=channel, ts=streamer.ts, text=fallback_text(answer),
-                           blocks=answer_blocks(answer, escalation=escalation))
-    return str(streamer.ts)
+    parts = answer_parts(answer.text)
+    delivery = Delivery(ts=[], streamed=stream and thread_ts is not None)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if delivery.streamed:
+            try:
+                delivery.ts.append(stream_part(
+                    client, part, channel=channel, thread_ts=str(thread_ts), team=team, user=user,
+                    chunks=source_cards(answer) if i == 0 else None,
+                    blocks=stream_footer_blocks(answer, escalation=escalation) if last else None,
+                    metadata=answer_metadata(answer) if last else None))
+                continue
+            except StreamUnavailable as exc:
+                log.info("slack.stream_unavailable", extra={"error": str(exc), "permanent": exc.permanent})
+                delivery.streamed, delivery.stream_refused = False, exc.permanent
+                if exc.permanent and on_stream_refused is not None:
+                    on_stream_refused()
+            except StreamBroken as exc:
+                log.warning("slack.stream_failed", extra={"answer_id": answer.answer_id, "error": str(exc)})
+                delivery.streamed = False
+                blocks = _part_messages(answer, part, last=last, escalation=escalation)
+                client.chat_update(channel=channel, ts=exc.ts, text=fallback_text(answer, part), blocks=blocks[0])
+                delivery.ts.append(exc.ts)
+                delivery.ts += _post_messages(client, answer, blocks[1:], channel=channel, thread_ts=thread_ts)
+                continue
+        messages = _part_messages(answer, part, last=last, escalation=escalation)
+        delivery.ts += _post_messages(client, answer, messages, channel=channel, thread_ts=thread_ts)
+    return delivery
+
+
+def _part_messages(answer: Answer, part: str, *, last: bool, escalation: bool) -> list[list[dict]]:
+    if last:
+        return pack(text_sections(part) + footer_blocks(answer, escalation=escalation), keep_last=2)
+    return pack(text_sections(part))
+
+
+def _post_messages(client: WebClient, answer: Answer, messages: list[list[dict]], *, channel: str,
+                   thread_ts: str | None) -> list[str]:
+    sent = []
+    for blocks in messages:
+        # The notification text is the answer's own text (thread history reads it back), not the sources.
+        text = " ".join(b["text"]["text"] for b in blocks
+                        if b["type"] == "section" and not b.get("block_id", "").startswith("sources"))
+        response = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=_cut(text) if text else audience_note(answer),
+            blocks=blocks, unfurl_links=False, unfurl_media=False,
+        )
+        sent.append(str(response["ts"]))
+    return sent
+
+
+def audience_note(answer: Answer) -> str:
+    return f"{audience_line(answer.audience)} · ref {answer.answer_id}"
+
+
+def _cut(mrkdwn_text: str, limit: int = 3000) -> str:
+    """A message's notification `text`: the first `limit` characters of its (already escaped) sections."""
+    return mrkdwn_text if len(mrkdwn_text) <= limit else mrkdwn_text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def post_notice(client: WebClient, text: str, *, channel: str, thread_ts: str | None,

@@ -1,8 +1,9 @@
 """A local stand-in for Slack's Web API: a real HTTP server on 127.0.0.1 that records every call.
 
 It answers the methods the app uses the way Slack does (same envelope: `{"ok": true, ...}` or
-`{"ok": false, "error": ...}`), keeps the messages posted so `conversations.replies` returns real
-threads, and can be scripted to fail (`fail_next`) or to refuse streaming (`streaming_supported`).
+`{"ok": false, "error": ...}`), keeps the messages posted (and streamed) so `conversations.replies`
+returns real threads, checks Block Kit and stream limits as Slack does (`invalid_blocks`,
+`msg_too_long`), and can be scripted to fail (`fail_next`) or to refuse streaming (`streaming_supported`).
 
     standin = SlackStandIn().start()
     settings = ...(slack_api_url=standin.api_url)
@@ -45,6 +46,7 @@ class Call:
     token: str | None
     at: float
     status: int = 200
+    ok: bool = True
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -64,6 +66,11 @@ class Message:
     user: str | None = None
     bot_id: str | None = None
     thread_ts: str | None = None
+    blocks: list[dict[str, Any]] | None = None
+    chunks: list[dict[str, Any]] | None = None
+    """Every chunk streamed into the message (markdown_text, task_update, ...), in order."""
+    metadata: dict[str, Any] | None = None
+    streaming: bool = False
 
 
 @dataclass
@@ -95,6 +102,7 @@ class SlackStandIn:
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.views: dict[str, dict[str, Any]] = {}
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SlackStandIn:
@@ -155,7 +163,8 @@ class SlackStandIn:
 
     def calls_to(self, method: str, predicate: Callable[[Call], bool] | None = None) -> list[Call]:
         with self._cond:
-            return [c for c in self.calls if c.method == method and c.status == 200 and (predicate is None or predicate(c))]
+            return [c for c in self.calls if c.method == method and c.status == 200 and c.ok
+                    and (predicate is None or predicate(c))]
 
     def wait_for(self, method: str, predicate: Callable[[Call], bool] | None = None, *, count: int = 1,
                  timeout: float = 15.0) -> list[Call]:
@@ -163,7 +172,8 @@ class SlackStandIn:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self.calls if c.method == method and c.status == 200 and (predicate is None or predicate(c))]
+                found = [c for c in self.calls if c.method == method and c.status == 200 and c.ok
+                         and (predicate is None or predicate(c))]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
@@ -171,6 +181,22 @@ class SlackStandIn:
                     seen = [c.method for c in self.calls]
                     raise AssertionError(f"timed out waiting for {count} x {method}; calls so far: {seen}")
                 self._cond.wait(remaining)
+
+    def replies(self, channel: str, thread_ts: str | None, *, count: int = 1, timeout: float = 15.0) -> list[Message]:
+        """Wait until `count` bot messages in the thread are complete (posted, or streamed and stopped)."""
+        def done() -> list[Message]:
+            return [m for m in self.messages if m.channel == channel and m.thread_ts == thread_ts
+                    and m.bot_id == BOT_ID and not m.streaming]
+
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(done()) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting for {count} replies; calls so far: "
+                                         f"{[c.method for c in self.calls]}")
+                self._cond.wait(remaining)
+            return sorted(done(), key=lambda m: float(m.ts))
 
     def _members_of(self, channel: str) -> list[str]:
         with self._cond:
@@ -181,6 +207,7 @@ class SlackStandIn:
             self.calls.clear()
             self.messages.clear()
             self._failures.clear()
+            self.views.clear()
 
     # --- the fake API ------------------------------------------------------------------------------
     def _next_ts(self) -> str:
@@ -197,12 +224,13 @@ class SlackStandIn:
             failures = self._failures.get(method)
             if failures:
                 status, headers, payload = failures.pop(0)
-                self.calls.append(Call(method, params, token, time.monotonic(), status=status))
+                self.calls.append(Call(method, params, token, time.monotonic(), status=status,
+                                       ok=bool(payload.get("ok"))))
                 self._cond.notify_all()
                 return status, headers, payload
         payload = self._answer(method, params)
         with self._cond:
-            self.calls.append(Call(method, params, token, time.monotonic()))
+            self.calls.append(Call(method, params, token, time.monotonic(), ok=bool(payload.get("ok"))))
             self._cond.notify_all()
         return 200, {}, payload
 
@@ -246,22 +274,25 @@ class SlackStandIn:
             return {**ok, "messages": [{k: v for k, v in vars(m).items() if v is not None} for m in thread],
                     "has_more": False}
         if method in ("chat.postMessage", "chat.startStream"):
-            if method == "chat.startStream" and not self.streaming_supported:
-                return {"ok": False, "error": "unknown_method"}
-            ts = self._next_ts()
-            text = p.get("text") or _chunk_text(p.get("chunks")) or ""
-            with self._cond:
-                self.messages.append(Message(p["channel"], ts, text, user=BOT_USER, bot_id=BOT_ID,
-                                             thread_ts=p.get("thread_ts")))
-            return {**ok, "channel": p["channel"], "ts": ts, "message": {"text": text, "ts": ts}}
+            return self._post(method, p)
         if method in ("chat.appendStream", "chat.stopStream"):
+            return self._append(method, p)
+        if method == "chat.update":
+            error = _block_errors(_loads(p.get("blocks")))
+            if error:
+                return {"ok": False, "error": error}
             with self._cond:
                 for message in self.messages:
                     if message.ts == p.get("ts"):
-                        message.text += _chunk_text(p.get("chunks")) or ""
+                        message.text, message.blocks, message.streaming = p.get("text") or "", _loads(p.get("blocks")), False
             return {**ok, "channel": p.get("channel"), "ts": p.get("ts")}
-        if method == "chat.update":
-            return {**ok, "channel": p.get("channel"), "ts": p.get("ts")}
+        if method == "views.publish":
+            view = _loads(p.get("view")) or {}
+            error = _block_errors(view.get("blocks"), limit=100)
+            if error:
+                return {"ok": False, "error": error}
+            self.views[p.get("user_id", "")] = view
+            return {**ok, "view": {"id": "V0001", **view}}
         if method == "chat.postEphemeral":
             return {**ok, "message_ts": self._next_ts()}
         if method == "chat.getPermalink":
@@ -272,7 +303,89 @@ class SlackStandIn:
         return {"ok": False, "error": "unknown_method"}
 
 
+    def _post(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "chat.startStream":
+            if not self.streaming_supported:
+                return {"ok": False, "error": "unknown_method"}
+            if not p["channel"].startswith("D") and not (p.get("recipient_user_id") and p.get("recipient_team_id")):
+                return {"ok": False, "error": "invalid_arguments"}  # required when streaming to channels
+            if not p.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+        chunks = _stream_chunks(p)
+        error = _block_errors(_loads(p.get("blocks"))) or _chunk_errors(chunks)
+        if error:
+            return {"ok": False, "error": error}
+        ts = self._next_ts()
+        streaming = method == "chat.startStream"
+        text = _chunk_text(chunks) if streaming else (p.get("text") or "")
+        with self._cond:
+            self.messages.append(Message(p["channel"], ts, text, user=BOT_USER, bot_id=BOT_ID,
+                                         thread_ts=p.get("thread_ts"), blocks=_loads(p.get("blocks")),
+                                         chunks=chunks if streaming else None, streaming=streaming))
+        return {"ok": True, "channel": p["channel"], "ts": ts, "message": {"text": text, "ts": ts}}
+
+    def _append(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        chunks = _stream_chunks(p)
+        error = _chunk_errors(chunks) or (_block_errors(_loads(p.get("blocks"))) if method == "chat.stopStream" else None)
+        if error:
+            return {"ok": False, "error": error}
+        with self._cond:
+            message = next((m for m in self.messages if m.ts == p.get("ts")), None)
+            if message is None or not message.streaming:
+                return {"ok": False, "error": "message_not_in_streaming_state"}
+            message.chunks = (message.chunks or []) + chunks
+            message.text += _chunk_text(chunks)
+            if method == "chat.stopStream":
+                message.streaming = False
+                message.blocks = _loads(p.get("blocks"))
+                message.metadata = _loads(p.get("metadata"))
+        return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+
+
+MARKDOWN_LIMIT = 12_000
+SECTION_LIMIT = 3000
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def _stream_chunks(p: dict[str, Any]) -> list[dict[str, Any]]:
+    chunks = list(_loads(p.get("chunks")) or [])
+    if p.get("markdown_text"):
+        chunks.insert(0, {"type": "markdown_text", "text": p["markdown_text"]})
+    return chunks
+
+
+def _chunk_errors(chunks: list[dict[str, Any]]) -> str | None:
+    for chunk in chunks:
+        if chunk.get("type") == "markdown_text" and len(chunk.get("text", "")) > MARKDOWN_LIMIT:
+            return "msg_too_long"
+        if chunk.get("type") == "task_update":
+            if not chunk.get("id") or not chunk.get("title") or chunk.get("status") not in (
+                    "pending", "in_progress", "complete", "error"):
+                return "invalid_chunks"
+            if any(s.get("type") != "url" or not str(s.get("url", "")).startswith(("http://", "https://"))
+                   or " " in s["url"] for s in chunk.get("sources") or []):
+                return "invalid_chunks"
+    return None
+
+
+def _block_errors(blocks: list[dict[str, Any]] | None, *, limit: int = 50) -> str | None:
+    """Slack's `invalid_blocks` for the limits replies can hit: block count and section text length."""
+    if not blocks:
+        return None
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and not 0 < len(text) <= SECTION_LIMIT:
+            return "invalid_blocks"
+        if block.get("type") == "context_actions" and not 0 < len(block.get("elements") or []) <= 5:
+            return "invalid_blocks"
+    return None
+
+
 def _chunk_text(chunks: Any) -> str:
-    if isinstance(chunks, str):
-        chunks = json.loads(chunks)
-    return "".join(c.get("text", "") for c in chunks or [] if isinstance(c, dict))
+    chunks = _loads(chunks)
+    return "".join(c.get("text", "") for c in chunks or [] if isinstance(c, dict) and c.get("type") == "markdown_text")

@@ -78,3 +78,19 @@ def test_escalation_of_an_unknown_answer_apologises_and_logs(context, caplog):
     text = client.chat_postEphemeral.call_args.kwargs["text"]
     ref = caplog.records[0].ref
     assert text.startswith("Sorry") and ref in text
+
+
+def test_context_change_to_a_shared_channel_never_widens_the_prompts(runtime, context):
+    from bot.slack.listeners.events.app_context_changed import app_context_changed_callback
+
+    runtime.service.topics.return_value = [{"doc_id": "a", "title": "A", "topics": ["6g", "skills"]}]
+    client = Mock(WebClient)
+    client.users_info.return_value = {"user": {"id": "U1", "team_id": "T1"}}
+    client.conversations_info.return_value = {"channel": {"id": "C6G", "name": "6g-research", "is_ext_shared": True}}
+    event = {"type": "app_context_changed", "user": "U1", "channel": "D1",
+             "context": {"entities": [{"type": "slack#/types/channel_id", "value": "C6G"}]}}
+    app_context_changed_callback(event=event, context=context, client=client)
+    assert {c.args[0] for c in runtime.service.topics.call_args_list} == {"industry"}  # the narrower audience
+    kwargs = client.assistant_threads_setSuggestedPrompts.call_args.kwargs
+    assert kwargs["channel_id"] == "D1" and kwargs["prompts"][1]["title"] == "About 6G"
+    assert "thread_ts" not in kwargs

@@ -1,7 +1,8 @@
 """Socket Mode end to end: a local WebSocket server plays Slack's side.
 
 `apps.connections.open` on the stand-in returns the server's ws:// URL; the server says hello, sends
-an `events_api` envelope, and checks the app acks the envelope id and posts the threaded reply.
+`events_api` envelopes, and checks the app acks each envelope id and answers: the streamed reply to a
+mention, and the agent-view greeting with prompts when the Messages tab is opened.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from websockets.sync.server import ServerConnection, serve
 
 from slack_events import event_envelope, mention
-from slack_standin import APP_TOKEN, BOT_USER, INTERNAL_CHANNEL, STAFF_USER
+from slack_standin import APP_TOKEN, BOT_USER, INTERNAL_CHANNEL, STAFF_DM, STAFF_USER
 
 ANSWERABLE = "When was the GCOT joint statement of intent published?"
 
@@ -88,11 +89,24 @@ def test_socket_mode_acks_the_envelope_and_replies_in_thread(socket_app, standin
     sent = fake.send_envelope("env-0001", payload)
     acked = fake.wait_ack("env-0001")
     assert acked - sent < 1.0
-    reply = standin.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)[0]
-    assert "5 October 2023" in reply.params["text"] and reply.blocks[-1]["type"] == "actions"
+    reply = standin.replies(INTERNAL_CHANNEL, ts)[0]
+    assert "5 October 2023" in reply.text and reply.blocks[-1]["type"] == "context_actions"
+    assert any(card.get("sources") for card in reply.chunks if card["type"] == "task_update")
 
     # Slack re-delivers the same event after a timeout: acked again, not answered again.
     fake.send_envelope("env-0002", payload, retry_attempt=1)
     fake.wait_ack("env-0002")
     time.sleep(1.0)
-    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert len(standin.calls_to("chat.startStream")) == 1 and standin.calls_to("chat.postMessage") == []
+
+
+def test_socket_mode_messages_tab_greets_with_prompts(socket_app, standin):
+    _, fake = socket_app
+    standin.reset()
+    event = {"type": "app_home_opened", "user": STAFF_USER, "channel": STAFF_DM, "tab": "messages", "event_ts": "1.0"}
+    fake.send_envelope("env-0003", event_envelope(event))
+    fake.wait_ack("env-0003")
+    prompts = standin.wait_for("assistant.threads.setSuggestedPrompts")[0].params
+    greeting = standin.wait_for("chat.postMessage")[0].params
+    assert prompts["channel_id"] == STAFF_DM and 3 <= len(prompts["prompts"]) <= 4
+    assert greeting["channel"] == STAFF_DM and "Global Coalition" in greeting["text"]

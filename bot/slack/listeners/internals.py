@@ -39,4 +39,5 @@ def question_from_event(event: dict[str, Any], context: Any, body: dict[str, Any
         enterprise=context.enterprise_id,
         assistant=assistant,
         event_id=body.get("event_id"),
+        user_team=event.get("user_team"),
     )

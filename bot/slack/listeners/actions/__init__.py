@@ -2,7 +2,7 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot.slack.blocks import ESCALATE, FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL
+from bot.slack.blocks import ESCALATE, FEEDBACK, FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL
 
 from .escalate import escalate_callback
 from .feedback import feedback_callback
@@ -16,5 +16,6 @@ def ack_other_actions(ack: Ack) -> None:
 def register(app: App) -> None:
     app.action(FEEDBACK_HELPFUL)(feedback_callback)
     app.action(FEEDBACK_NOT_HELPFUL)(feedback_callback)
+    app.action(FEEDBACK)(feedback_callback)
     app.action(ESCALATE)(escalate_callback)
     app.action(re.compile(".*"))(ack_other_actions)

@@ -1,6 +1,8 @@
 """`message`: top-level DMs, and follow-ups in channel threads the bot already answered.
 
-Threaded DM messages never get here: Bolt's Assistant middleware takes them (see listeners/assistant).
+A top-level DM is answered in its own thread, as in Slack's agent view, so every question keeps its
+follow-ups together. Threaded DM messages never get here: Bolt's Assistant middleware takes them (see
+listeners/assistant), for the legacy assistant panel and agent-view threads alike.
 Messages that mention the bot are left to `app_mention`, which Slack sends as well; everything else
 (edits, deletions, joins, other bots, unrelated chatter) is acknowledged and dropped.
 """
@@ -20,8 +22,8 @@ def message_callback(event: dict[str, Any], body: dict[str, Any], context: Any, 
     if not is_person_asking(event, context):
         return
     runtime = runtime_of(context)
-    if event.get("channel_type") == "im":
-        question = question_from_event(event, context, body, thread_ts=event.get("thread_ts"))
+    if event.get("channel_type") == "im":  # each DM message is its own thread root (agent view)
+        question = question_from_event(event, context, body, thread_ts=event.get("thread_ts") or event["ts"])
         schedule_answer(runtime, client, question, bot=bot_of(context))
         return
     thread_ts = event.get("thread_ts")

@@ -62,7 +62,8 @@ def start_app(standin: SlackStandIn, port: int, data_dir: str) -> subprocess.Pop
     env = {**os.environ, "GCOT_DATA_DIR": data_dir, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": standin.api_url,
            "SLACK_USER_RATE_PER_MINUTE": "100000", "SLACK_CHANNEL_RATE_PER_MINUTE": "100000",
-           "GCOT_LOG_LEVEL": "INFO", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+           "GCOT_LOG_LEVEL": "INFO", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "SLACK_STREAMING": "false"}  # replies are timed as chat.postMessage (mentions stream by default)
     gcot = str(Path(sys.executable).parent / "gcot")
     return subprocess.Popen([gcot, "slack", "--http", "--port", str(port)], env=env, cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS_DIR
-
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 GCOT = str(Path(sys.executable).parent / "gcot")
 
 

@@ -5,16 +5,22 @@ for the chosen mode, a Slack that cannot be reached, and tokens Slack rejects (t
 """
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import free_port
 from slack_standin import APP_TOKEN, BOT_TOKEN
 
 GCOT = str(Path(sys.executable).parent / "gcot")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def run_slack(tmp_path, args, env):

@@ -35,6 +35,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_d
 from ingest.metadata import SIDECAR_SUFFIX, MetadataError, metadata_files
 from store import DocumentRecord, IndexWriter, check_index, open_writer
 from store.records import utc_now
+from store.sentences import sync_sentences
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ def _chunk(plan: _Plan, settings: Settings, model_path: Path, counts: _Counts) -
 
 
 def _embed_and_write(plan: _Plan, writer: IndexWriter, tokens: dict[str, int], embedder: Embedder | None,
-                     settings: Settings, model_path: Path, counts: _Counts, progress: bool) -> None:
+                     settings: Settings, model_path: Path, counts: _Counts, progress: bool) -> Embedder | None:
     """Reuse stored chunks (metadata rewritten, moved if their visibility changed), embed the rest.
 
     A document's record changes only once all its chunks are stored under its visibility.
@@ -337,6 +338,7 @@ def _embed_and_write(plan: _Plan, writer: IndexWriter, tokens: dict[str, int], e
         counts.embedded += len(group)
         # One line per group: progress for runs without a terminal (CI, cron), and a checkpoint marker.
         log.info("chunks embedded", extra={"chunks_done": start + len(group), "chunks_to_embed": len(to_embed)})
+    return embedder
 
 
 def _reuse_stored(item: _Pending, plan: _Plan, writer: IndexWriter, counts: _Counts) -> list[Chunk]:
@@ -462,10 +464,13 @@ def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune:
         raise StrictModeError(plan.errors)
     counts = _Counts()
     tokens = _chunk(plan, settings, model_path, counts)
-    _embed_and_write(plan, writer, tokens, embedder, settings, model_path, counts, progress)
+    embedder = _embed_and_write(plan, writer, tokens, embedder, settings, model_path, counts, progress)
     if prune:
         _prune(plan, writer, counts)
     records = _sweep(writer, counts)
+    # Sentence vectors for every published chunk (issue 11), so answering embeds only the query.
+    sync_sentences(writer, records, settings=settings, load_embedder=lambda: embedder or Embedder(
+        model_path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads))
     version = writer.publish()
     added = sum(1 for doc_id in plan.pending if doc_id not in plan.records)
     return IngestResult(

@@ -18,7 +18,7 @@ import numpy as np
 
 from gcot.settings import Settings
 from store.chroma import (
-    StoredChunk, VectorStore, chroma_client, collection_name, location, open_chunk_collections,
+    StoredChunk, VectorStore, chroma_client, collection_name, location, lock_collection_name, open_chunk_collections,
     records_collection_name,
 )
 from store.lexical import LexicalIndex, lexical_dir
@@ -125,7 +125,7 @@ class IndexReader:
         self.settings = settings
         self.name = collection_name(settings.collection_prefix, model_name, dimension)
         self.location = location(settings)
-        client = chroma_client(settings)
+        client = self._client = chroma_client(settings)
         try:
             self._records = RecordStore(client, records_collection_name(self.name), create=False)
             self._collections = open_chunk_collections(client, settings, self.name, create=False)
@@ -165,11 +165,23 @@ class IndexReader:
         except FileNotFoundError:
             pass
         lexical = LexicalIndex.build(current_chunks(self._collections, records), version=version)
-        if self.version() == version:  # cache only what is known to match the published version
+        # Cache only what is known to match the published version: not while the version moved, nor
+        # while an ingest on a server is part-way (its records and chunks may be mid-change, and a
+        # content-derived version can come back later).
+        if self.version() == version and not self._ingest_running():
             lexical.save(root)
             LexicalIndex.prune_cache(root, keep=version, grace_s=self.settings.lexical_cache_grace_s)
         log.info("lexical index rebuilt from chroma", extra={"version": version, "chunks": len(lexical.chunk_ids)})
         return lexical
+
+    def _ingest_running(self) -> bool:
+        if not self.settings.uses_chroma_server:
+            return False  # the embedded store's writer is this process or none (see store.locks)
+        try:
+            self._client.get_collection(lock_collection_name(self.name), embedding_function=None)
+        except Exception:  # not found: no ingest holds the lock
+            return False
+        return True
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

@@ -182,7 +182,7 @@ def test_server_lock_names_its_holder_and_age_and_a_stale_one_is_taken_over(
     tmp_path: Path, chroma_server: ChromaServer, settings_factory, embedder
 ) -> None:
     from encoder import model_info
-    from store import StoreLockedError, open_writer
+    from store import StoreLockedError, open_reader, open_writer
     from store.chroma import chroma_client, collection_name, lock_collection_name
 
     docs = tmp_path / "docs"
@@ -192,7 +192,12 @@ def test_server_lock_names_its_holder_and_age_and_a_stale_one_is_taken_over(
     other = _server_settings(settings_factory, chroma_server, tmp_path / "data-b")
     name, dimension = model_info(settings.model_path())
 
+    assert ingest([docs], settings=settings, embedder=embedder)["added"] == 1
     with open_writer(settings, model_name=name, dimension=dimension, purpose="gcot ingest nightly"):
+        # A reader may load while an ingest runs, but does not cache a lexical index built part-way.
+        reader_settings = _server_settings(settings_factory, chroma_server, tmp_path / "data-r")
+        assert open_reader(reader_settings).snapshot().lexical.search("puffin")
+        assert not list((reader_settings.data_dir / "lexical").rglob("chunks.json"))
         with pytest.raises(StoreLockedError) as raised:
             ingest([docs], settings=other, embedder=embedder)
         done = run_cli(["ingest", str(docs)], data_dir=tmp_path / "data-c", cwd=tmp_path,
@@ -204,7 +209,7 @@ def test_server_lock_names_its_holder_and_age_and_a_stale_one_is_taken_over(
 
     # Released: the next ingest runs. Then stale locks: a dead holder on this host, and one without
     # a heartbeat for longer than the setting.
-    assert ingest([docs], settings=other, embedder=embedder)["added"] == 1
+    assert ingest([docs], settings=other, embedder=embedder)["unchanged"] == 1
     client = chroma_client(settings)
     lock = lock_collection_name(collection_name(settings.collection_prefix, name, dimension))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

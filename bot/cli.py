@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -14,24 +15,30 @@ def register(app: typer.Typer) -> None:
     """Attach this part's commands to the `gcot` app."""
     app.command()(ask)
     app.command()(chat)
-    try:
-        from bot.slack import cli as slack_cli
-    except ImportError:  # the Slack layer is optional at import time only while it is being built
-        return
+    from bot.slack import cli as slack_cli
+
     slack_cli.register(app)
 
 
 Audience = Annotated[str, typer.Option("--audience", "-a", help="staff, industry or academic.")]
 Generator = Annotated[str | None, typer.Option("--generator", help="extractive or llm (default from settings).")]
+IngestDirs = Annotated[Optional[list[Path]], typer.Option(
+    "--ingest", help="Ingest this folder inside this process (repeatable), first at start-up, then --every.")]
+Every = Annotated[Optional[str], typer.Option("--every", help="With --ingest: time between ingest runs (30m, 1h, 1d). Default 1h.")]
 
 
-def _service(generator: str | None):
-    from bot.answer.service import AnswerService
+def _service(generator: str | None, *, serving: bool = False, ingest: list[Path] | None = None, every: str | None = None):
+    """The AnswerService; a serving one polls for new index versions and may run the ingest itself."""
+    from gcot.serve import ServeError, serving_service
 
     settings = load_settings()
     try:
+        if serving:
+            return serving_service(settings, ingest=ingest, every=every, generator=generator)
+        from bot.answer.service import AnswerService
+
         return AnswerService.from_settings(settings, generator=generator)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ServeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
@@ -61,11 +68,14 @@ def ask(
         raise typer.Exit(1)
 
 
-def chat(audience: Audience = "staff", generator: Generator = None) -> None:
-    """An interactive session; follow-up questions use the conversation so far. Ctrl-D to leave."""
+def chat(audience: Audience = "staff", generator: Generator = None, ingest: IngestDirs = None, every: Every = None) -> None:
+    """An interactive session; follow-up questions use the conversation so far. Ctrl-D to leave.
+
+    The index reloads by itself when an ingest publishes a new version (every GCOT_INDEX_REFRESH_S).
+    """
     from bot.answer import Turn
 
-    service = _service(generator)
+    service = _service(generator, serving=True, ingest=ingest, every=every)
     history: list[Turn] = []
     typer.echo(f"Ask about the coalition's documents (audience: {audience}). Ctrl-D or 'exit' to leave.")
     while True:

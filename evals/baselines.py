@@ -5,9 +5,9 @@ Both implement the runner's one-method protocol, `ask(question, *, audience, his
 - `Bm25Baseline`: BM25 only (the project's lexical index, filtered by the audience), the top 4
   chunks stuffed into the answer.
 - `NaiveLangChainBaseline`: the recipe a user would write first: `langchain_chroma.Chroma` over the
-  same collection with `HuggingFaceEmbeddings`, `similarity_search(question, k=4)`, no filter, no
-  threshold, the chunks stuffed into the answer. It ignores the audience on purpose; the leaks it
-  shows are the finding.
+  same chunk collections (one per visibility, all searched) with `HuggingFaceEmbeddings`,
+  similarity search, no filter, no threshold, the chunks stuffed into the answer. It ignores the
+  audience on purpose; the leaks it shows are the finding.
 
 Both retrieve 10 chunks so retrieval metrics (hit@5, MRR@10) are measured at the same depth as for
 the assistant; the answer uses the top 4, as the recipes do. Neither ever declines.
@@ -72,7 +72,7 @@ class Bm25Baseline:
 
 
 class NaiveLangChainBaseline:
-    """Dense top-4 similarity search through LangChain over the same Chroma collection, no filter.
+    """Dense similarity search through LangChain over the same Chroma collections, no filter.
 
     Args:
         settings: where the index is; the collection name and model come from it.
@@ -86,8 +86,9 @@ class NaiveLangChainBaseline:
     def __init__(self, settings: Settings, *, embeddings=None) -> None:
         from langchain_chroma import Chroma
 
-        from encoder import offline_env, model_info
-        from store.chroma import chroma_client, collection_name
+        from encoder import model_info, offline_env
+        from store.chroma import chroma_client, chunk_collection_name, collection_name
+        from store import ALL_VISIBILITIES
 
         offline_env()
         if embeddings is None:
@@ -96,20 +97,26 @@ class NaiveLangChainBaseline:
             embeddings = HuggingFaceEmbeddings(
                 model_name=str(settings.model_path()), encode_kwargs={"normalize_embeddings": True}
             )
-        name = collection_name(settings.collection_prefix, *model_info(settings.model_path()))
-        self.store = Chroma(client=chroma_client(settings), collection_name=name, embedding_function=embeddings)
+        base = collection_name(settings.collection_prefix, *model_info(settings.model_path()))
+        client = chroma_client(settings)
+        # The index keeps one collection per visibility; the naive recipe searches all of them, unfiltered.
+        self.stores = [
+            Chroma(client=client, collection_name=chunk_collection_name(base, visibility), embedding_function=embeddings)
+            for visibility in ALL_VISIBILITIES
+        ]
 
     def ask(self, question: str, *, audience: str, history: Sequence[Turn] = ()) -> Answer:
-        documents = self.store.similarity_search(question, k=DEPTH)
+        scored = [pair for store in self.stores for pair in store.similarity_search_with_score(question, k=DEPTH)]
+        scored.sort(key=lambda pair: pair[1])  # a distance: smaller is closer
         hits = [
             RetrievedChunk(
                 chunk_id=str(doc.id or ""),
                 doc_id=str(doc.metadata.get("doc_id", "")),
-                visibility=str(doc.metadata.get("visibility", "public")),
+                visibility=str(doc.metadata.get("visibility", "internal")),
                 score=1.0 / rank,
                 text=doc.page_content,
                 metadata=dict(doc.metadata),
             )
-            for rank, doc in enumerate(documents, 1)
+            for rank, (doc, _distance) in enumerate(scored[:DEPTH], 1)
         ]
         return stuffed_answer(question, audience, hits, generator=self.name)

@@ -138,14 +138,13 @@ class EvalRun:
 
 
 def leak_detector_for(settings: Settings) -> LeakDetector:
-    """A LeakDetector over every chunk of the index `settings` names."""
-    from encoder import model_info
-    from store.chroma import open_vector_store
+    """A LeakDetector over every chunk of the index `settings` names (its current version)."""
+    from store import open_reader
 
-    name, dimension = model_info(settings.model_path())
-    store = open_vector_store(settings, model_name=name, dimension=dimension, create=False)
+    snapshot = open_reader(settings).snapshot()
     return LeakDetector(
-        (str(c.metadata.get("doc_id", "")), str(c.metadata.get("visibility", "public")), c.text) for c in store.iter_chunks()
+        (str(c.metadata.get("doc_id", "")), str(c.metadata.get("visibility", "internal")), c.text)
+        for c in snapshot.iter_chunks()
     )
 
 

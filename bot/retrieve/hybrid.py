@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
+from bot.retrieve.live import LiveIndex
 from bot.types import RetrievedChunk
+from encoder import Embedder, load_embedder
 from gcot.settings import Settings
-from encoder import Embedder, model_info
-from store.lexical import LexicalIndex
-from store.lexical import lexical_dir
-from store.chroma import StoredChunk, VectorStore, open_vector_store
+
+if TYPE_CHECKING:
+    from store import IndexSnapshot as Snapshot
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -47,31 +45,48 @@ class FusionConfig:
 
 
 class HybridRetriever:
-    """Query -> ranked chunks, filtered by visibility. Loads its indexes once.
+    """Query -> ranked chunks of one index snapshot, filtered by visibility.
+
+    Retrieval is a function of a snapshot: `search(..., snapshot=view.snapshot)` answers from that
+    version alone; without `snapshot` it uses the live index's current one. The live index is
+    replaced in the background when a new version is published (`bot/retrieve/live.py`).
+
+    Args:
+        live: the live index (its current snapshot is searched unless one is passed).
+        embedder: the query embedding model.
+        fusion: the fusion method. Defaults to `FusionConfig()`.
 
     Example:
         >>> retriever = HybridRetriever.from_settings(Settings())
         >>> [hit.doc_id for hit in retriever.search("When did GCOT launch?", k=3, visibilities=["public"])]
     """
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, embedder: Embedder, *, fusion: FusionConfig | None = None) -> None:
-        self.store = store
-        self.lexical = lexical
+    def __init__(self, live: LiveIndex, embedder: Embedder, *, fusion: FusionConfig | None = None) -> None:
+        self.live = live
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None, fusion: FusionConfig | None = None) -> HybridRetriever:
-        model_path = settings.model_path()
-        name, dimension = model_info(model_path)
-        try:
-            store = open_vector_store(settings, model_name=name, dimension=dimension, create=False)
-        except Exception as exc:  # Chroma raises its own NotFoundError types; the advice is the same
-            msg = f"no index for model {name!r} in {settings.data_dir} (run `gcot ingest` first): {exc}"
-            raise FileNotFoundError(msg) from exc
-        lexical = LexicalIndex.load(lexical_dir(settings, store.name))
-        embedder = embedder or Embedder(model_path, batch_size=settings.embedding_batch_size)
-        return cls(store, lexical, embedder, fusion=fusion)
+        """Open the index `settings` names (not yet polling: call `live.start()`); FileNotFoundError if none."""
+        live = LiveIndex.open(settings)
+        embedder = embedder or load_embedder(settings)  # ONNX for queries where it can be used (no torch)
+        return cls(live, embedder, fusion=fusion)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The live index's current snapshot."""
+        return self.live.current().snapshot
+
+    @property
+    def lexical(self) -> Any:
+        """The current snapshot's lexical index."""
+        return self.snapshot.lexical
+
+    @property
+    def store(self) -> Snapshot:
+        """Deprecated alias of `snapshot` (the current one), for callers written before hot reload."""
+        return self.snapshot
 
     def search(
         self,
@@ -81,57 +96,66 @@ class HybridRetriever:
         visibilities: Sequence[str] | None = None,
         mode: Mode = "hybrid",
         fusion: FusionConfig | None = None,
+        snapshot: Snapshot | None = None,
     ) -> list[RetrievedChunk]:
-        """The k best chunks for `query` among those the visibilities allow (None: no filter)."""
+        """The k best chunks for `query` among those the visibilities allow (None: no filter).
+
+        Args:
+            snapshot: the index version to search. Defaults to the live index's current one.
+        """
+        snap = snapshot if snapshot is not None else self.snapshot
         fusion = fusion or self.fusion
         n = max(k, fusion.candidates)
-        dense: dict[str, tuple[StoredChunk, float]] = {}
+        dense: dict[str, tuple[Any, float]] = {}
         query_vector = None
         if mode in ("hybrid", "dense"):
             query_vector = self.embedder.embed_query(query)
-            dense = {c.chunk_id: (c, s) for c, s in self.store.query(query_vector, k=n, visibilities=visibilities)}
+            dense = {c.chunk_id: (c, s) for c, s in snap.query(query_vector, k=n, visibilities=visibilities)}
         if mode == "dense":
             return [_hit(chunk, score) for chunk, score in sorted(dense.values(), key=lambda x: -x[1])[:k]]
 
-        lexical_ranked = self.lexical.search(query, k=n, visibilities=visibilities)
+        lexical_ranked = snap.lexical.search(query, k=n, visibilities=visibilities)
         if mode == "bm25":
-            chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in lexical_ranked[:k]])}
+            chunks = {c.chunk_id: c for c in snap.get([cid for cid, _ in lexical_ranked[:k]])}
             return [_hit(chunks[cid], score) for cid, score in lexical_ranked[:k] if cid in chunks]
 
         if fusion.method == "rrf":
             fused = _rrf([list(dense)] + [[cid for cid, _ in lexical_ranked]], fusion.rrf_k)
         else:
-            fused = self._convex(query, query_vector, dense, lexical_ranked, visibilities, fusion.alpha)
+            fused = _convex(snap, query, query_vector, dense, lexical_ranked, visibilities, fusion.alpha)
         top = sorted(fused.items(), key=lambda item: -item[1])[:k]
         missing = [cid for cid, _ in top if cid not in dense]
         chunks = {cid: chunk for cid, (chunk, _) in dense.items()}
-        chunks.update({c.chunk_id: c for c in self.store.get(missing)} if missing else {})
+        # A chunk the snapshot's lexical index names but the store no longer holds (deleted by an
+        # ingest that has not published yet) is dropped here.
+        chunks.update({c.chunk_id: c for c in snap.get(missing)} if missing else {})
         return [_hit(chunks[cid], score) for cid, score in top if cid in chunks]
 
-    def _convex(
-        self,
-        query: str,
-        query_vector: np.ndarray,
-        dense: dict[str, tuple[StoredChunk, float]],
-        lexical_ranked: list[tuple[str, float]],
-        visibilities: Sequence[str] | None,
-        alpha: float,
-    ) -> dict[str, float]:
-        lexical_scores = dict(lexical_ranked)
-        union = list(dict.fromkeys([*dense, *lexical_scores]))
-        if not union:
-            return {}
-        # Every candidate gets both scores: BM25 is exact for all, cosine comes from stored embeddings.
-        missing_dense = [cid for cid in union if cid not in dense]
-        cosine = {cid: score for cid, (_, score) in dense.items()}
-        if missing_dense:
-            cosine.update(self.store.similarities(query_vector, missing_dense))
-        missing_lexical = [cid for cid in union if cid not in lexical_scores]
-        if missing_lexical:
-            lexical_scores.update(self.lexical.scores_for(query, missing_lexical, visibilities=visibilities))
-        d = _minmax(np.array([cosine.get(cid, 0.0) for cid in union]))
-        b = _minmax(np.array([lexical_scores.get(cid, 0.0) for cid in union]))
-        return dict(zip(union, (alpha * d + (1 - alpha) * b).tolist(), strict=True))
+
+def _convex(
+    snap: Snapshot,
+    query: str,
+    query_vector: np.ndarray,
+    dense: dict[str, tuple[Any, float]],
+    lexical_ranked: list[tuple[str, float]],
+    visibilities: Sequence[str] | None,
+    alpha: float,
+) -> dict[str, float]:
+    lexical_scores = dict(lexical_ranked)
+    union = list(dict.fromkeys([*dense, *lexical_scores]))
+    if not union:
+        return {}
+    # Every candidate gets both scores: BM25 is exact for all, cosine comes from stored embeddings.
+    missing_dense = [cid for cid in union if cid not in dense]
+    cosine = {cid: score for cid, (_, score) in dense.items()}
+    if missing_dense:
+        cosine.update(snap.similarities(query_vector, missing_dense))
+    missing_lexical = [cid for cid in union if cid not in lexical_scores]
+    if missing_lexical:
+        lexical_scores.update(snap.lexical.scores_for(query, missing_lexical, visibilities=visibilities))
+    d = _minmax(np.array([cosine.get(cid, 0.0) for cid in union]))
+    b = _minmax(np.array([lexical_scores.get(cid, 0.0) for cid in union]))
+    return dict(zip(union, (alpha * d + (1 - alpha) * b).tolist(), strict=True))
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -147,7 +171,7 @@ def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
     return fused
 
 
-def _hit(chunk: StoredChunk, score: float) -> RetrievedChunk:
+def _hit(chunk: Any, score: float) -> RetrievedChunk:
     return RetrievedChunk(
         chunk_id=chunk.chunk_id,
         doc_id=str(chunk.metadata.get("doc_id", "")),
@@ -156,19 +180,3 @@ def _hit(chunk: StoredChunk, score: float) -> RetrievedChunk:
         text=chunk.text,
         metadata=chunk.metadata,
     )
-
-
-class AudienceRetriever(BaseRetriever):
-    """The LangChain face of HybridRetriever for one audience: query -> list[Document]."""
-
-    retriever: HybridRetriever
-    visibilities: list[str]
-    k: int = 8
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(page_content=hit.text, metadata={**hit.metadata, "chunk_id": hit.chunk_id, "score": hit.score}, id=hit.chunk_id)
-            for hit in self.retriever.search(query, k=self.k, visibilities=self.visibilities)
-        ]

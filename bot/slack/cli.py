@@ -22,6 +22,9 @@ def slack(
     http: Annotated[bool, typer.Option("--http", help="Serve the HTTP Events API instead of Socket Mode.")] = False,
     port: Annotated[Optional[int], typer.Option("--port", help="HTTP port. Defaults to SLACK_HTTP_PORT (3000).")] = None,
     host: Annotated[Optional[str], typer.Option("--host", help="HTTP interface. Defaults to SLACK_HTTP_HOST.")] = None,
+    ingest: Annotated[Optional[list[Path]], typer.Option(
+        "--ingest", help="Ingest this folder inside the bot (repeatable): at start-up, then every --every.")] = None,
+    every: Annotated[Optional[str], typer.Option("--every", help="With --ingest: time between runs (30m, 1h, 1d). Default 1h.")] = None,
 ) -> None:
     """Run the Slack bot: Socket Mode (SLACK_APP_TOKEN) or, with --http, the Events API on /slack/events."""
     settings = load_settings()
@@ -32,11 +35,11 @@ def slack(
         check_slack(settings, "http" if use_http else "socket")
     except StartupError as exc:
         raise fail(str(exc)) from None
-    from bot.answer.service import AnswerService
+    from gcot.serve import ServeError, serving_service
 
     try:
-        service = AnswerService.from_settings(settings)
-    except FileNotFoundError as exc:
+        service = serving_service(settings, ingest=ingest, every=every)  # reloads new index versions by itself
+    except ServeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     service.ask("What is the Global Coalition on Telecommunications?", audience="industry")  # first call is slow

@@ -51,7 +51,8 @@ def format_answer(answer) -> str:
         lines.append("Sources:")
         for citation in answer.citations:
             date = f" ({citation.published})" if citation.published else ""
-            lines.append(f"  [{citation.n}] {citation.title}{date} {citation.source_url}".rstrip())
+            where = f", {citation.location}" if citation.location else ""
+            lines.append(f"  [{citation.n}] {citation.title}{date}{where} {citation.link}".rstrip())
     return "\n".join(lines)
 
 

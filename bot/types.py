@@ -31,6 +31,22 @@ class Citation(BaseModel):
     chunk_id: str = ""
     chunk_ids: list[str] = Field(default_factory=list)
 
+    @property
+    def link(self) -> str:
+        """The URL a reader follows: `source_url#page=N` for a page of a PDF, else `source_url` ("" if none)."""
+        url = self.source_url.strip()
+        if not url or not self.page:
+            return url
+        # The PDF open-parameters fragment; a fragment already on the URL is replaced, not doubled.
+        return f"{url.split('#', 1)[0]}#page={self.page}"
+
+    @property
+    def location(self) -> str:
+        """Where in the document the quote is: `p. 12` (PDF page), else its heading path ("" if neither)."""
+        if self.page:
+            return f"p. {self.page}"
+        return self.heading
+
 
 class RetrievedChunk(BaseModel):
     """A chunk the retriever returned, in rank order (for evals and debugging)."""

@@ -83,7 +83,7 @@ def run_command(
     audience_override: Annotated[Optional[str], typer.Option("--audience-override", help="Ask every question as this audience.")] = None,
     generator: Annotated[Optional[GeneratorChoice], typer.Option("--generator", help="Answer generator. Defaults to GCOT_GENERATOR.")] = None,
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Build a temporary index of this folder (repeatable) instead of using the current one.")] = None,
-    systems: Annotated[str, typer.Option("--systems", help="Comma-separated: ours, bm25, naive_langchain.")] = "ours,bm25,naive_langchain",
+    systems: Annotated[Optional[str], typer.Option("--systems", help="Comma-separated: ours, bm25, naive_langchain, naive_bm25, naive_dense, naive_rrf. Defaults to the first three, plus the naive-recipe three with --corpus.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all metrics, breakdowns and answers as JSON.")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write the HTML report here (and the Markdown beside it, .md).")] = None,
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Write the Markdown report here.")] = None,
@@ -100,6 +100,9 @@ def run_command(
         items = load_questions(questions, split=split)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if systems is None:
+        # With --corpus the naive recipe (pypdf, 1,000-character chunks) is built from the same files.
+        systems = "ours,bm25,naive_langchain" + (",naive_bm25,naive_dense,naive_rrf" if corpus else "")
     names = [name.strip() for name in systems.split(",") if name.strip()]
     if generator is not None:
         settings = settings.model_copy(update={"generator": generator.value})
@@ -107,9 +110,9 @@ def run_command(
     with tempfile.TemporaryDirectory(prefix="gcot-eval-") as tmp:
         if corpus:
             settings = _temporary_index(settings, corpus, Path(tmp), progress=progress)
-        run = _evaluate(items, settings, names, audience_override, str(questions), progress)
+        run = _evaluate(items, settings, names, audience_override, str(questions), progress, corpus or [])
 
-    _print_run(run)
+    _print_run(run, per_category_retrieval=bool(corpus))
     if json_out:
         _write_json(json_out, run.to_json())
         typer.echo(f"\nJSON written to {json_out}")
@@ -130,22 +133,29 @@ def _temporary_index(settings, corpus: list[Path], tmp: Path, *, progress: bool)
     return settings
 
 
-def _evaluate(items, settings, names, audience_override, questions_file, progress):
+def _evaluate(items, settings, names, audience_override, questions_file, progress, corpus):
     from evals.runner import evaluate
 
     try:
-        return evaluate(items, settings, systems=names, audience_override=audience_override, questions_file=questions_file, progress=progress)
+        return evaluate(
+            items, settings, systems=names, audience_override=audience_override, questions_file=questions_file,
+            progress=progress, corpus=corpus,
+        )
     except FileNotFoundError as exc:
         raise _fail(f"{exc} (or pass --corpus DIR to build a temporary index)") from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
 
 
-def _print_run(run) -> None:
+def _print_run(run, *, per_category_retrieval: bool = False) -> None:
     from evals.report import breakdown_table, metric_table
 
     typer.echo(f"{run.questions_file}: {next(iter(run.systems.values())).summary['n']} questions, generator {run.settings['generator']}\n")
     _print_table(*metric_table(run))
+    if "ours" in run.systems and per_category_retrieval:
+        for key, label in (("retrieval.hit_at_1", "hit@1"), ("retrieval.hit_at_5", "hit@5"), ("retrieval.mrr_at_10", "MRR@10")):
+            typer.echo(f"\nRetrieval {label} per category (document)")
+            _print_table(*breakdown_table(run, "by_category", key))
     if "ours" in run.systems:
         typer.echo("\nAnswer accuracy per category")
         _print_table(*breakdown_table(run, "by_category"))

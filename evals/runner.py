@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.types import Answer, RetrievedChunk, Turn
@@ -28,7 +29,10 @@ from gcot.settings import Settings
 log = logging.getLogger(__name__)
 
 RETRIEVAL_DEPTH = 10
-SYSTEM_LABELS = {"ours": "Coalition assistant", "bm25": "BM25 only", "naive_langchain": "Naive LangChain"}
+SYSTEM_LABELS = {
+    "ours": "Coalition assistant", "bm25": "BM25 only", "naive_langchain": "Naive LangChain",
+    "naive_bm25": "Naive PDF BM25", "naive_dense": "Naive PDF dense", "naive_rrf": "Naive PDF RRF",
+}
 
 
 class System(Protocol):
@@ -242,12 +246,18 @@ def _score(
     )
 
 
-def build_systems(settings: Settings, names: Sequence[str], *, service=None) -> dict[str, System]:
-    """The named systems over the index `settings` names; `service` reuses a loaded AnswerService."""
+def build_systems(settings: Settings, names: Sequence[str], *, service=None, corpus: Sequence[Path] = ()) -> dict[str, System]:
+    """The named systems over the index `settings` names; `service` reuses a loaded AnswerService.
+
+    The naive-recipe systems (`naive_bm25`, `naive_dense`, `naive_rrf`, see `evals.naive`) are
+    built from the `corpus` source folders instead of the index.
+    """
     from bot.answer.service import AnswerService
 
     from evals.baselines import Bm25Baseline, NaiveLangChainBaseline
+    from evals.naive import NAIVE_SYSTEMS, naive_systems
 
+    naive = naive_systems(names, corpus, settings)
     systems: dict[str, System] = {}
     if service is None and ({"ours", "bm25"} & set(names)):
         service = AnswerService.from_settings(settings)
@@ -258,8 +268,10 @@ def build_systems(settings: Settings, names: Sequence[str], *, service=None) -> 
             systems[name] = Bm25Baseline(service.retriever, settings)
         elif name == "naive_langchain":
             systems[name] = NaiveLangChainBaseline(settings)
+        elif name in NAIVE_SYSTEMS:
+            systems[name] = naive[name]
         else:
-            msg = f"unknown system {name!r}; choose from ours, bm25, naive_langchain"
+            msg = f"unknown system {name!r}; choose from ours, bm25, naive_langchain, {', '.join(NAIVE_SYSTEMS)}"
             raise ValueError(msg)
     return systems
 
@@ -273,6 +285,7 @@ def evaluate(
     questions_file: str = "",
     service=None,
     progress: bool = False,
+    corpus: Sequence[Path] = (),
 ) -> EvalRun:
     """Run the assistant and the baselines over the same questions and index.
 
@@ -284,12 +297,13 @@ def evaluate(
         questions_file: recorded in the result.
         service: an already-loaded AnswerService to use as "ours". Defaults to loading one.
         progress: progress bars on stderr. Defaults to False.
+        corpus: the source folders, for the naive-recipe systems. Defaults to none.
 
     Example:
         >>> run = evaluate(load_questions(Path("evals/datasets/gcot.jsonl")), Settings())
         >>> run.ours.summary["answer"]["accuracy"]
     """
-    built = build_systems(settings, systems, service=service)
+    built = build_systems(settings, systems, service=service, corpus=corpus)
     leaks = leak_detector_for(settings)
     runs = {
         name: run_system(name, system, questions, settings=settings, leaks=leaks, audience_override=audience_override, progress=progress)

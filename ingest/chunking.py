@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loaders import LoadedDocument
+from ingest.loaders import LoadedDocument, Section
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
+"""Part of every file hash: bump it when chunk text or metadata change, so old chunks are re-made."""
 _SENTENCE_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r",\s+", r"\s+", ""]
 
 
@@ -60,6 +61,42 @@ def _max_seq_length(model_path: Path) -> int:
     return 256
 
 
+def pack_sections(sections: list[Section], counter: TokenCounter, budget: int) -> list[Section]:
+    """Adjacent PDF sections on one page merged, under their common heading path, while they fit one chunk.
+
+    Headings found from fonts are fine-grained (a bold line may head two sentences); a chunk of a
+    few words carries too little for either search. Only sections with a page map (PDF) are packed,
+    and only within a page, so every chunk's page stays the page of its text;
+    the merged text is the sections joined with a blank line, as in `LoadedDocument.text`.
+    """
+    packed: list[Section] = []
+    sizes: list[int] = []
+    for section in sections:
+        size = counter.count(section.text) - 2
+        prev = packed[-1] if packed else None
+        same_page = prev is not None and bool(prev.page_starts) and prev.page_starts[-1][1] == section.page
+        if same_page and section.page_starts and sizes[-1] + size + 1 <= budget:
+            shift = len(prev.text) + 2
+            packed[-1] = Section(
+                f"{prev.text}\n\n{section.text}", _common_prefix(prev.heading_path, section.heading_path), prev.page,
+                prev.page_starts + tuple((start + shift, page) for start, page in section.page_starts),
+            )
+            sizes[-1] += size + 1
+        else:
+            packed.append(section)
+            sizes.append(size)
+    return packed
+
+
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    common: list[str] = []
+    for left, right in zip(a, b):
+        if left != right:
+            break
+        common.append(left)
+    return tuple(common)
+
+
 class Chunker:
     """Splits LoadedDocuments into Chunks that fit the embedding window.
 
@@ -91,7 +128,7 @@ class Chunker:
         base = meta.chunk_metadata()
         chunks: list[Chunk] = []
         offset = 0
-        for section in document.sections:
+        for section in pack_sections(document.sections, self.counter, self.max_tokens):
             for piece in self._splitter.create_documents([section.text]):
                 start = offset + int(piece.metadata.get("start_index", 0))
                 body = piece.page_content
@@ -101,7 +138,7 @@ class Chunker:
                 metadata = {
                     **base,
                     "heading": heading,
-                    "page": section.page or 0,
+                    "page": section.page_at(int(piece.metadata.get("start_index", 0))) or 0,
                     "chunk_index": index,
                     "char_start": start,
                     "char_end": start + len(body),

@@ -1,8 +1,9 @@
 """Turn one file into a LoadedDocument: validated metadata plus text sections.
 
 One loader per format, each built on a mature parser: python-frontmatter and markdown-it for
-Markdown, trafilatura for HTML main content, pypdf for PDF (one section per page, page numbers
-kept), python-docx for Word. Every failure is raised as LoadError with a reason a person can act on.
+Markdown, trafilatura for HTML main content, pypdf (validation, decryption) and PDFium through
+`ingest.pdf` for PDF (paragraphs rebuilt from the layout, one section per heading, a page number per
+paragraph), python-docx for Word. Every failure is raised as LoadError with a reason a person can act on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from pathlib import Path
 
 from ingest.metadata import DocumentMeta, MetadataError, build_metadata
 
+
+def qn(tag: str) -> str:
+    """A WordprocessingML tag in Clark notation (`w:outlineLvl` -> `{...main}outlineLvl`)."""
+    from docx.oxml.ns import qn as docx_qn
+
+    return docx_qn(tag)
+
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 
 
@@ -23,11 +31,25 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Section:
-    """A run of text under one heading path (or one PDF page)."""
+    """A run of text under one heading path.
+
+    `page` is the page the section starts on (PDF); `page_starts` maps character offsets in `text`
+    to the page that starts there, so every chunk of a section spanning pages gets its own page.
+    """
 
     text: str
     heading_path: tuple[str, ...] = ()
     page: int | None = None
+    page_starts: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at `offset` (the section's own page when it has no map)."""
+        page = self.page
+        for start, number in self.page_starts:
+            if start > offset:
+                break
+            page = number
+        return page
 
 
 @dataclass
@@ -156,6 +178,47 @@ def load_html(path: Path, root: Path, raw: bytes) -> LoadedDocument:
 
 
 def load_pdf(path: Path, root: Path, raw: bytes) -> LoadedDocument:
+    title = _check_pdf(raw)
+    from ingest import pdf
+
+    try:
+        extracted = pdf.extract(raw)
+    except Exception as exc:  # PDFium raises PdfiumError with its own reason
+        msg = f"corrupt or unreadable PDF: {exc}"
+        raise LoadError(msg) from exc
+    sections = pdf_sections(extracted.paragraphs)
+    if not sections:
+        msg = "PDF has no extractable text (scanned images need OCR first)"
+        raise LoadError(msg)
+    return LoadedDocument(meta=build_metadata(path, root, fallback_title=extracted.title or title), sections=sections)
+
+
+def pdf_sections(paragraphs) -> list[Section]:
+    """One Section per run of paragraphs (`ingest.pdf.Paragraph`) under one heading path, with a page map."""
+    sections: list[Section] = []
+    text = ""
+    starts: list[tuple[int, int]] = []
+    path: tuple[str, ...] = ()
+    kind = ""
+    for paragraph in paragraphs:
+        if text and paragraph.heading_path != path:
+            sections.append(Section(text, path, starts[0][1], tuple(starts)))
+            text, starts = "", []
+        path = paragraph.heading_path
+        if text:
+            # Table rows stay one per line; paragraphs are separated by a blank line.
+            text += "\n" if kind == paragraph.kind == "table" else "\n\n"
+        if not starts or starts[-1][1] != paragraph.page:
+            starts.append((len(text), paragraph.page))
+        text += paragraph.text
+        kind = paragraph.kind
+    if text:
+        sections.append(Section(text, path, starts[0][1], tuple(starts)))
+    return sections
+
+
+def _check_pdf(raw: bytes) -> str:
+    """Open the file with pypdf to reject corrupt and password-protected files; returns its /Title."""
     import io
 
     from pypdf import PdfReader
@@ -166,8 +229,8 @@ def load_pdf(path: Path, root: Path, raw: bytes) -> LoadedDocument:
         if reader.is_encrypted and not reader.decrypt(""):
             msg = "encrypted PDF: a password is needed to read it"
             raise LoadError(msg)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        _ = len(reader.pages)
+        return str((reader.metadata or {}).get("/Title") or "")
     except LoadError:
         raise
     except DependencyError as exc:
@@ -183,11 +246,6 @@ def load_pdf(path: Path, root: Path, raw: bytes) -> LoadedDocument:
             raise LoadError(msg) from exc
         msg = f"corrupt or unreadable PDF: {type(exc).__name__}: {exc}"
         raise LoadError(msg) from exc
-    sections = [Section(text=text.strip(), page=number) for number, text in enumerate(pages, 1) if text.strip()]
-    if not sections:
-        msg = "PDF has no extractable text (scanned images need OCR first)"
-        raise LoadError(msg)
-    return LoadedDocument(meta=build_metadata(path, root, fallback_title=title), sections=sections)
 
 
 # --- DOCX ----------------------------------------------------------------------------------------
@@ -211,20 +269,39 @@ def load_docx(path: Path, root: Path, raw: bytes) -> LoadedDocument:
         if isinstance(block, docx.table.Table):
             lines.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in block.rows)
             continue
-        style = (block.style.name if block.style is not None else "") or ""
         text = block.text.strip()
         if not text:
             continue
-        if style == "Title":
-            lines.append(f"# {text}")
-        elif style.startswith("Heading") and style.split()[-1].isdigit():
-            lines.append(f"{'#' * min(int(style.split()[-1]) + 1, 6)} {text}")
-        else:
-            lines.append(text)
+        level = docx_heading_level(block)
+        lines.append(f"{'#' * min(level + 1, 6)} {text}" if level is not None else text)
         lines.append("")
     sections = markdown_sections("\n".join(lines))
     title = document.core_properties.title or next((s.heading_path[0] for s in sections if s.heading_path), "")
     return LoadedDocument(meta=build_metadata(path, root, fallback_title=title), sections=sections)
+
+
+def docx_heading_level(paragraph) -> int | None:
+    """0 for the Title style, N for a heading of level N, None for body text.
+
+    The level comes from the paragraph's style ("Heading 2"), else from the outline level Word
+    stores on the paragraph or on its style chain (custom and translated heading styles set it).
+    """
+    style = paragraph.style
+    name = (style.name if style is not None else "") or ""
+    if name == "Title":
+        return 0
+    if name.startswith("Heading") and name.split()[-1].isdigit():
+        return int(name.split()[-1])
+    candidates = [paragraph._p.pPr]
+    while style is not None:
+        candidates.append(style.element.pPr)
+        style = style.base_style
+    for ppr in candidates:
+        outline = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+        value = outline.get(qn("w:val")) if outline is not None else None
+        if value is not None and value.isdigit() and int(value) < 9:  # 9 means body text
+            return int(value) + 1
+    return None
 
 
 # --- dispatch ------------------------------------------------------------------------------------

@@ -108,10 +108,11 @@ def test_pdf_keeps_page_numbers_and_skips_blank_pages(tmp_path: Path) -> None:
 
     document = load_document(path, tmp_path)
 
-    assert [(section.page, section.text) for section in document.sections] == [
-        (1, "Page one is about spectrum auctions."),
-        (3, "Page three covers vendor diversity grants."),
-    ]
+    # Sections follow headings (none here), not pages; the page map gives each paragraph its page.
+    [section] = document.sections
+    assert section.text == "Page one is about spectrum auctions.\n\nPage three covers vendor diversity grants."
+    assert section.page_at(0) == 1
+    assert section.page_at(section.text.index("Page three")) == 3
     assert document.meta.title == "Annual telecoms report"
     assert document.meta.doc_id == "report"
 
@@ -133,6 +134,33 @@ def test_docx_headings_become_heading_paths(tmp_path: Path) -> None:
         (("Security Guide", "Duties"), "Duties paragraph.\n\nDuty | Owner\nPatch | Operator"),
     ]
     assert document.meta.title == "Security Guide"
+
+
+def test_docx_custom_heading_styles_use_their_outline_level(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    section_style = document.styles.add_style("Policy Section", WD_STYLE_TYPE.PARAGRAPH)
+    outline = OxmlElement("w:outlineLvl")
+    outline.set(qn("w:val"), "0")  # Word's outline level 1, as a custom or translated heading style sets it
+    section_style.element.get_or_add_pPr().append(outline)
+    document.add_paragraph("Title", style="Title")
+    document.add_paragraph("Roaming charges", style="Policy Section")
+    document.add_paragraph("Operators publish roaming charges every quarter.")
+    document.add_heading("Exceptions", level=2)
+    document.add_paragraph("Emergency calls are never charged.")
+    path = tmp_path / "custom.docx"
+    document.save(path)
+
+    sections = load_document(path, tmp_path).sections
+
+    assert [(section.heading_path, section.text) for section in sections] == [
+        (("Title", "Roaming charges"), "Operators publish roaming charges every quarter."),
+        (("Title", "Roaming charges", "Exceptions"), "Emergency calls are never charged."),
+    ]
 
 
 def test_loader_refuses_unsupported_extension(tmp_path: Path) -> None:
@@ -226,7 +254,11 @@ def test_every_format_reaches_the_index_with_its_metadata(tmp_path: Path, settin
     assert set(by_doc) == {"restricted-memo", "report", "guide", "page", "plain"}
     assert {meta["visibility"] for meta in by_doc["restricted-memo"]} == {"internal"}
     assert {meta["heading"] for meta in by_doc["restricted-memo"]} == {"Memo > Budget"}
-    assert sorted(meta["page"] for meta in by_doc["report"]) == [1, 2]
+    # PDF sections now follow headings, not pages: two one-line pages under no heading are one
+    # section and one chunk, cited at the page it starts on (per-chunk pages: tests/ingest/test_pdf.py).
+    assert sorted(meta["page"] for meta in by_doc["report"]) == [1]
+    report_text = next(text for text, meta in chunks if meta["doc_id"] == "report")
+    assert "spectrum" in report_text and "fibre rollout targets" in report_text
     assert by_doc["guide"][0]["heading"] == "Guide > Duties"
     assert all(meta["visibility"] == "public" for doc in ("report", "guide", "page", "plain") for meta in by_doc[doc])
     assert not any("NavOnlyText" in text for text, _ in chunks)

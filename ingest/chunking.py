@@ -72,6 +72,10 @@ def pack_sections(sections: list[Section], counter: TokenCounter, budget: int) -
     packed: list[Section] = []
     sizes: list[int] = []
     for section in sections:
+        if not section.page_starts:  # not a PDF section: kept as it is, and not tokenized twice
+            packed.append(section)
+            sizes.append(0)
+            continue
         size = counter.count(section.text) - 2
         prev = packed[-1] if packed else None
         same_page = prev is not None and bool(prev.page_starts) and prev.page_starts[-1][1] == section.page

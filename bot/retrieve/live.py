@@ -114,8 +114,8 @@ class LiveIndex:
 
     # --- refreshing ------------------------------------------------------------------------------
 
-    def refresh(self) -> bool:
-        """Check the store's version now; build and swap in a new view if it changed.
+    def refresh(self, *, force: bool = False) -> bool:
+        """Check the store's version now; build and swap in a new view if it changed (or if `force`).
 
         Returns:
             True if a new version is now serving. A failure (store unreachable, a rebuild that
@@ -126,7 +126,7 @@ class LiveIndex:
             try:
                 self.last_check = time.time()
                 target = self.reader.version()
-                if target == self._view.version:
+                if target == self._view.version and not force:
                     return False
                 view = self._build(self.reader.snapshot())
             except Exception as exc:  # any failure: keep serving the old version

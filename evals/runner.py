@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.types import Answer, RetrievedChunk, Turn
+from bot.untrusted import looks_like_instruction
 from evals.dataset import EvalQuestion
-from evals.metrics import LeakDetector, QuestionScore, score_question, summarise
+from evals.metrics import LeakDetector, QuestionScore, count_pings, foreign_links, score_question, summarise
 from gcot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ def _score(
         allowed=settings.visibilities_for(audience),
         typed=typed,
     )
+    rendered = slack_surfaces(answer)
     return score_question(
         id=question.id,
         category=question.category,
@@ -243,7 +245,23 @@ def _score(
         retrieved_doc_ids=[hit.doc_id for hit in top],
         latency_ms=latency_ms,
         leaked_docs=leaked,
+        pings=count_pings(rendered),
+        foreign_links=foreign_links(rendered, [c.source_url for c in answer.citations]),
+        instructions=answer.status == "answered" and looks_like_instruction(answer.text),
     )
+
+
+def slack_surfaces(answer: Answer) -> str:
+    """Everything a Slack reply of `answer` would post: blocks, fallback text and streamed Markdown."""
+    import json
+
+    from bot.slack.blocks import answer_blocks, fallback_text
+    from bot.slack.mrkdwn import neutralise
+
+    if answer.status == "error":
+        return ""
+    blocks = json.dumps(answer_blocks(answer), ensure_ascii=False)
+    return "\n".join([blocks, fallback_text(answer), neutralise(answer.text, "markdown")])
 
 
 def build_systems(settings: Settings, names: Sequence[str], *, service=None, corpus: Sequence[Path] = ()) -> dict[str, System]:

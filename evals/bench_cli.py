@@ -66,3 +66,26 @@ def bench_retrieval(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result) if as_json else format_report(result))
+
+
+@bench_app.command("reload")
+def bench_reload(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder ingested as the real index.")] = Path("corpus"),
+    sizes: Annotated[
+        Optional[list[int]], typer.Option("--size", min=1, help="Synthetic index size in chunks; repeat. Defaults to 10000 and 100000.")
+    ] = None,
+    n_questions: Annotated[int, typer.Option("--n-questions", min=1, help="Questions timed idle and during reloads.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Hot reload: ingest end -> answerable, reload time and peak RSS at 10k/100k chunks, answer p95 during a reload vs idle."""
+    from evals.bench_reload import DEFAULT_SIZES, format_report, run_benchmark
+    from gcot.cli_support import load_settings
+
+    load_settings()  # logging as in every command; the benchmark uses its own data dirs under .data/bench/reload
+    try:
+        result = run_benchmark(corpus, sizes=tuple(sizes or DEFAULT_SIZES), n_questions=n_questions,
+                               progress=lambda line: typer.echo(line, err=True))
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result) if as_json else format_report(result))

@@ -47,8 +47,8 @@ def bench_retrieval(
     sizes: Annotated[
         Optional[list[int]], typer.Option("--size", min=1, help="Synthetic index size in chunks; repeat for several. Defaults to 10000 and 100000.")
     ] = None,
-    torch_threads: Annotated[
-        Optional[int], typer.Option("--torch-threads", min=1, help="Set torch's intra-op threads. Defaults to torch's own choice, as the bot runs.")
+    threads: Annotated[
+        Optional[int], typer.Option("--threads", min=1, help="Embedding threads (GCOT_EMBEDDING_THREADS). Defaults to the setting.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
 ) -> None:
@@ -60,7 +60,7 @@ def bench_retrieval(
     try:
         result = run_benchmark(
             corpus, questions=questions, n_questions=n_questions, sizes=sizes or DEFAULT_SIZES,
-            torch_threads=torch_threads, progress=lambda line: typer.echo(line, err=True),
+            threads=threads, progress=lambda line: typer.echo(line, err=True),
         )
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -89,3 +89,35 @@ def bench_reload(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result) if as_json else format_report(result))
+
+
+@bench_app.command("encoder")
+def bench_encoder(
+    dataset: Annotated[
+        Optional[Path], typer.Option("--dataset", help="A BEIR folder (e.g. SciFact): also hybrid/dense nDCG@10 per encoder.")
+    ] = None,
+    n_texts: Annotated[int, typer.Option("--n-texts", min=1, help="Documents and queries timed per encoder.")] = 128,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Torch fp32 vs each ONNX export: documents per CPU-second, query latency, cosine to torch, nDCG@10."""
+    from evals.bench_encoder import format_encoder_report, run_encoder_benchmark
+    from gcot.cli_support import load_settings
+
+    settings = load_settings()
+    result = run_encoder_benchmark(settings, dataset=dataset, n_texts=n_texts)
+    typer.echo(json.dumps(result) if as_json else format_encoder_report(result))
+
+
+@bench_app.command("cold-start")
+def bench_cold_start(
+    question: Annotated[str, typer.Option("--question", help="What `gcot ask` is asked.")] = "When did the coalition launch?",
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Fresh processes timed.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Wall time of a cold `gcot ask` against `python -c pass`, on the current index."""
+    from evals.bench_encoder import format_cold_start, run_cold_start
+    from gcot.cli_support import load_settings
+
+    load_settings()
+    result = run_cold_start(question, repeat=repeat)
+    typer.echo(json.dumps(result) if as_json else format_cold_start(result))

@@ -31,7 +31,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_QUESTIONS = Path("evals/datasets/gcot.jsonl")
+DEFAULT_WORKDIR = Path(".data/bench/retrieval")
 AUDIENCES = ("industry", "staff")
 K = 8
 INTERNAL_SHARE = 0.02
@@ -76,6 +76,8 @@ class FilterCost(TypedDict):
     no_where_p95_ms: float
     """The same query unfiltered, as for staff."""
     p50_ratio: float
+    recall_at_10: float
+    """Share of the exact top 10 (numpy over every allowed vector) the audience's HNSW search returns."""
 
 
 class SizeResult(TypedDict):
@@ -97,6 +99,8 @@ class SizeResult(TypedDict):
     answered: dict[str, float]
     """Share of questions `ask` answered."""
     filter_cost: FilterCost
+    serving_rss_mib: float | None
+    """Peak RSS of a fresh serving process (index loaded, 40 answers)."""
 
 
 class RetrievalBenchmark(TypedDict):
@@ -105,7 +109,10 @@ class RetrievalBenchmark(TypedDict):
     sizes: list[SizeResult]
     cpu_count: int
     torch_threads: int
-    """Intra-op threads torch used for query and sentence embeddings."""
+    """Embedding intra-op threads (torch and ONNX Runtime), `GCOT_EMBEDDING_THREADS`."""
+    query_encoder: str
+    """How queries were embedded: `onnx-int8`, `onnx-fp32` or `torch-fp32`."""
+    load_average_after: list[float]
     load_average: list[float]
     """1/5/15-minute load before the run: other work on the machine skews every figure."""
 
@@ -113,71 +120,75 @@ class RetrievalBenchmark(TypedDict):
 # --- synthetic index -------------------------------------------------------------------------------
 
 
-def _read_store(snapshot: IndexSnapshot) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
-    """Every current chunk of an index: ids, texts, metadata and stored embeddings."""
-    ids = [chunk_id for record in snapshot.documents() for chunk_id in record.chunk_ids]
-    chunks = {chunk.chunk_id: chunk for chunk in snapshot.get(ids)}
-    ids = [chunk_id for chunk_id in ids if chunk_id in chunks]
-    vectors: dict[str, np.ndarray] = {}
-    for visibility, store in snapshot.collections.items():
-        found, embeddings, _texts = store.full([cid for cid in ids if chunks[cid].metadata["visibility"] == visibility])
-        vectors.update(zip(found, embeddings, strict=True))
-    matrix = np.stack([vectors[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
-    return ids, [chunks[cid].text for cid in ids], [dict(chunks[cid].metadata) for cid in ids], matrix
+def _read_index(settings: Settings) -> tuple[list[StoredChunk], np.ndarray, dict[str, DocumentRecord]]:
+    """Every chunk of an index with its stored embedding, and the document records."""
+    from store import open_reader
 
-
-def _write_chunks(writer: IndexWriter, ids: list[str], vectors: np.ndarray, texts: list[str],
-                  metadatas: list[dict[str, Any]]) -> None:
-    """Add chunks to their visibility's collection through the store's writer."""
-    by_visibility: dict[str, list[int]] = {}
-    for index, meta in enumerate(metadatas):
-        by_visibility.setdefault(meta["visibility"], []).append(index)
-    for visibility, indexes in by_visibility.items():
-        writer.add(visibility, [ids[i] for i in indexes], vectors[indexes], [texts[i] for i in indexes],
-                   [metadatas[i] for i in indexes])
-
-
-def _internal_doc(doc: int, share: float) -> bool:
-    """Whether filler document `doc` is `internal` (per document, as a document has one visibility)."""
-    return ((doc * 2654435761) % 2**32) / 2**32 < share
+    snapshot = open_reader(settings).snapshot()
+    chunks: list[StoredChunk] = []
+    vectors: list[np.ndarray] = []
+    for store in snapshot.collections.values():
+        held = {c.chunk_id: c for c in store.iter_chunks() if c.chunk_id in snapshot._visibility_of}  # noqa: SLF001
+        ids = sorted(held)
+        for start in range(0, len(ids), _BATCH):
+            found, embedded, _texts = store.full(ids[start : start + _BATCH])
+            chunks.extend(held[cid] for cid in found)
+            vectors.append(embedded)
+    return chunks, np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32), dict(snapshot.records)
 
 
 def _filler(
     start: int, count: int, *, texts_words: list[np.ndarray], vocabulary: np.ndarray, metadatas: list[dict[str, Any]],
     vectors: np.ndarray, rng: np.random.Generator, internal_share: float, noise: float,
-) -> tuple[list[str], np.ndarray, list[str], list[dict[str, Any]]]:
-    """`count` synthetic chunks numbered from `start`, each modelled on a random real chunk."""
+) -> tuple[list[str], np.ndarray, list[str], list[dict[str, Any]], list[list[str]]]:
+    """`count` synthetic chunks numbered from `start`, each modelled on a random real chunk, and their sentences."""
     bases = rng.integers(0, len(texts_words), size=count)
     noisy = vectors[bases] + rng.normal(0.0, noise, size=(count, vectors.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    ids, texts, metas = [], [], []
+    ids, texts, metas, sentences = [], [], [], []
     for offset, base in enumerate(bases):
         number = start + offset
         doc = number // _CHUNKS_PER_DOC
+        # Visibility is per document (its chunks live in its visibility's collection): a fixed hash picks.
+        internal = (doc * 2654435761) % 10_000 < internal_share * 10_000
         own = texts_words[base]
         length = max(len(own), 8)
         # Mostly the base chunk's words (so the text roughly matches its vector), the rest from anywhere.
         words = [*rng.choice(own, size=int(length * 0.6)), *rng.choice(vocabulary, size=length - int(length * 0.6))]
         rng.shuffle(words)
-        sentences = [" ".join(words[i : i + 14]).capitalize() + "." for i in range(0, len(words), 14)]
+        # One sentence per paragraph: `gcot.sentences` splits it back into exactly these sentences.
+        chunk_sentences = [" ".join(words[i : i + 14]).capitalize() + "." for i in range(0, len(words), 14)]
         doc_id = f"synthetic-{doc:06d}"
         ids.append(f"{doc_id}:{'0' * 12}:{number % _CHUNKS_PER_DOC:04d}")
-        texts.append(" ".join(sentences))
+        texts.append("\n\n".join(chunk_sentences))
+        sentences.append(chunk_sentences)
         meta = dict(metadatas[base])
         meta.update(
             doc_id=doc_id, title=f"Synthetic filler document {doc}", heading=f"Synthetic filler document {doc}",
-            chunk_index=number % _CHUNKS_PER_DOC, visibility="internal" if _internal_doc(doc, internal_share) else "public",
+            chunk_index=number % _CHUNKS_PER_DOC, visibility="internal" if internal else "public",
             source_url=f"https://example.invalid/synthetic/{doc_id}", content_hash=f"{number:016x}",
         )
         metas.append(meta)
-    return ids, noisy, texts, metas
+    return ids, noisy, texts, metas, sentences
+
+
+def _sentence_vectors(base: np.ndarray, sentences: list[list[str]], rng: np.random.Generator, noise: float) -> list[np.ndarray]:
+    """Sentence vectors near their chunk's vector (what a real chunk's sentences look like, roughly)."""
+    out = []
+    for vector, chunk_sentences in zip(base, sentences, strict=True):
+        noisy = vector + rng.normal(0.0, noise, size=(len(chunk_sentences), base.shape[1])).astype(np.float32)
+        out.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    return out
 
 
 def build_synthetic_index(
     source: Settings, target: Settings, *, chunks: int, seed: int = 0, internal_share: float = INTERNAL_SHARE,
     noise: float = NOISE,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Copy every chunk of `source`'s index into `target`'s data dir and add filler up to `chunks`.
+
+    Written through the store's own writer (one collection per visibility, document records,
+    sentence vectors, the lexical index, the published version), so it loads like any index.
 
     Args:
         source: settings of an ingested index (the real corpus).
@@ -188,45 +199,63 @@ def build_synthetic_index(
         noise: per-dimension standard deviation of the noise added to real embeddings. Defaults to 0.05.
 
     Returns:
-        {"chunks": total, "synthetic": filler chunks, "internal": internal chunks}.
+        {"chunks", "synthetic", "internal", "vectors": every chunk's (id, visibility, vector) for exact search}.
     """
     from encoder import model_info
-    from store import DocumentRecord, open_reader, open_writer
+    from gcot.sentences import split_sentences
+    from store import DocumentRecord, open_writer
+    from store.sentences import SentenceVectors, _open
 
     name, dimension = model_info(source.model_path())
-    real = open_reader(source).snapshot()
-    ids, texts, metadatas, vectors = _read_store(real)
-    if not ids:
+    real, vectors, records = _read_index(source)
+    if not real:
         msg = f"the source index in {source.data_dir} is empty"
         raise ValueError(msg)
+    real_sentences = [[s.text for s in split_sentences(c.text)] for c in real]
+    stored = SentenceVectors(source).lookup([(c.chunk_id, s) for c, s in zip(real, real_sentences, strict=True)])
+    rng = np.random.default_rng(seed)
+    all_ids = [c.chunk_id for c in real]
+    all_vis = [c.metadata["visibility"] for c in real]
+    all_vectors = [vectors]
     with open_writer(target, model_name=name, dimension=dimension, purpose="gcot bench retrieval") as writer:
-        if any(writer.stored_ids().values()):
+        if writer.records():
             msg = f"{target.data_dir} already holds an index"
             raise ValueError(msg)
-        _write_chunks(writer, ids, vectors, texts, metadatas)
-        # Records name every chunk (Chroma is the truth): the published version and `gcot index check` cover them.
-        for record in real.documents():
+        sentences = _open(target, create=True)
+        for visibility in {c.metadata["visibility"] for c in real}:
+            idx = [i for i, c in enumerate(real) if c.metadata["visibility"] == visibility]
+            writer.add(visibility, [real[i].chunk_id for i in idx], vectors[idx], [real[i].text for i in idx], [real[i].metadata for i in idx])
+        have = [i for i, c in enumerate(real) if c.chunk_id in stored]
+        sentences.put([real[i].chunk_id for i in have], [real_sentences[i] for i in have], [stored[real[i].chunk_id] for i in have])
+        for record in records.values():
             writer.put_record(record)
-        words = [np.array(re.findall(r"[A-Za-z][A-Za-z'-]+|\d+", text) or ["telecoms"]) for text in texts]
+        words = [np.array(re.findall(r"[A-Za-z][A-Za-z'-]+|\d+", c.text) or ["telecoms"]) for c in real]
         vocabulary = np.concatenate(words)
-        rng = np.random.default_rng(seed)
-        synthetic, internal = max(0, chunks - len(ids)), 0
-        by_doc: dict[str, tuple[str, list[str]]] = {}
+        metadatas = [c.metadata for c in real]
+        synthetic, internal = max(0, chunks - len(real)), 0
+        by_doc: dict[str, list[str]] = {}
         for start in range(0, synthetic, _BATCH):
-            f_ids, f_vectors, f_texts, f_metas = _filler(
+            f_ids, f_vectors, f_texts, f_metas, f_sentences = _filler(
                 start, min(_BATCH, synthetic - start), texts_words=words, vocabulary=vocabulary, metadatas=metadatas,
                 vectors=vectors, rng=rng, internal_share=internal_share, noise=noise,
             )
-            _write_chunks(writer, f_ids, f_vectors, f_texts, f_metas)
+            for visibility in ("public", "internal"):
+                idx = [i for i, m in enumerate(f_metas) if m["visibility"] == visibility]
+                if idx:
+                    writer.add(visibility, [f_ids[i] for i in idx], f_vectors[idx], [f_texts[i] for i in idx], [f_metas[i] for i in idx])
+            sentences.put(f_ids, f_sentences, _sentence_vectors(f_vectors, f_sentences, rng, noise))
             internal += sum(meta["visibility"] == "internal" for meta in f_metas)
             for chunk_id, meta in zip(f_ids, f_metas, strict=True):
-                by_doc.setdefault(meta["doc_id"], (meta["visibility"], []))[1].append(chunk_id)
-        for doc_id, (visibility, chunk_ids) in by_doc.items():
-                writer.put_record(DocumentRecord(doc_id=doc_id, title=f"Synthetic {doc_id}", visibility=visibility,
-                                             chunk_ids=tuple(chunk_ids), path=f"synthetic://{doc_id}",
-                                             file_hash="synthetic", metadata_hash="synthetic"))
+                by_doc.setdefault(meta["doc_id"], [meta["visibility"]]).append(chunk_id)
+            all_ids.extend(f_ids)
+            all_vis.extend(m["visibility"] for m in f_metas)
+            all_vectors.append(f_vectors)
+        for doc_id, (visibility, *chunk_ids) in by_doc.items():
+            writer.put_record(DocumentRecord(doc_id=doc_id, title=f"Synthetic filler document {doc_id}", visibility=visibility,
+                                             chunk_ids=tuple(chunk_ids), path=f"synthetic://{doc_id}"))
         writer.publish()
-    return {"chunks": len(ids) + synthetic, "synthetic": synthetic, "internal": internal}
+    return {"chunks": len(real) + synthetic, "synthetic": synthetic, "internal": internal,
+            "vectors": (all_ids, all_vis, np.concatenate(all_vectors))}
 
 
 # --- timing ----------------------------------------------------------------------------------------
@@ -255,13 +284,12 @@ def _timed(fn: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[tuple[f
 
 
 def _measure(settings: Settings, questions: list, *, embedder, label: str, build_seconds: float) -> SizeResult:
-    """Load the index in `settings` as the bot does, then time search, ask and the bare Chroma query."""
+    """Load the index in `settings` as the bot does, then time search, ask and the bare dense query."""
     from bot.answer.service import AnswerService
-    from bot.retrieve.hybrid import HybridRetriever
 
     started = time.perf_counter()
-    retriever = HybridRetriever.from_settings(settings, embedder=embedder)
-    service = AnswerService(retriever, settings=settings)
+    service = AnswerService.from_settings(settings, embedder=embedder)
+    retriever = service.retriever
     load_seconds = time.perf_counter() - started
     texts = [q.question for q in questions]
     started = time.perf_counter()
@@ -285,34 +313,79 @@ def _measure(settings: Settings, questions: list, *, embedder, label: str, build
         answer[audience] = _latency(samples)
         answered[audience] = round(float(np.mean([a.status == "answered" for a in answers])), 3)
 
-    filter_cost = _filter_cost(retriever.store, [embedder.embed_query(t) for t in texts], settings.visibilities_for("industry"))
-    metadatas = {"internal": 0, "synthetic": 0}
-    for meta in retriever.store.metadatas():
-        metadatas["internal"] += meta.get("visibility") == "internal"
-        metadatas["synthetic"] += str(meta.get("doc_id", "")).startswith("synthetic-")
+    snapshot = retriever.live.current().snapshot
+    chunks, vectors, _records = _read_index(settings)
+    visibility = np.array([c.metadata["visibility"] for c in chunks])
+    filter_cost = _filter_cost(snapshot, [embedder.embed_query(t) for t in texts], settings.visibilities_for("industry"),
+                               ids=[c.chunk_id for c in chunks], vectors=vectors, visibility=visibility)
     return SizeResult(
-        label=label, chunks=retriever.store.count(), synthetic=metadatas["synthetic"], internal=metadatas["internal"],
+        label=label, chunks=len(chunks), synthetic=sum(c.chunk_id.startswith("synthetic-") for c in chunks),
+        internal=int((visibility == "internal").sum()),
         build_seconds=round(build_seconds, 1), load_seconds=round(load_seconds, 2), first_query_ms=round(first_query_ms, 1),
         retrieval=retrieval, answer=answer, gold_in_top_k=gold, answered=answered, filter_cost=filter_cost,
+        serving_rss_mib=_serving_rss(settings, texts[:20]),
     )
 
 
-def _filter_cost(store: VectorStore, vectors: list[np.ndarray], visibilities: list[str], *, n_results: int = 100) -> FilterCost:
-    """The Chroma query alone, with and without the audience `where`, interleaved so load hits both alike."""
-    for vector in vectors[:_WARMUP]:
-        store.query(vector, k=n_results, visibilities=visibilities)
-        store.query(vector, k=n_results, visibilities=None)
-    filtered, unfiltered = [], []
+def _filter_cost(snapshot, queries: list[np.ndarray], visibilities: list[str], *, ids: list[str], vectors: np.ndarray,
+                 visibility: np.ndarray, n_results: int = 100) -> FilterCost:
+    """The dense query alone for the industry audience (its visibilities' collections) and for staff (all),
+    interleaved so load hits both alike; and recall@10 of the audience's HNSW search against exact search."""
+    for vector in queries[:_WARMUP]:
+        snapshot.query(vector, k=n_results, visibilities=visibilities)
+        snapshot.query(vector, k=n_results, visibilities=None)
+    filtered, unfiltered, recalls = [], [], []
+    allowed = np.isin(visibility, visibilities)
     for _ in range(2):
-        for vector in vectors:
-            filtered.extend(_timed(lambda v: store.query(v, k=n_results, visibilities=visibilities), [vector])[0])
-            unfiltered.extend(_timed(lambda v: store.query(v, k=n_results, visibilities=None), [vector])[0])
+        for vector in queries:
+            filtered.extend(_timed(lambda v: snapshot.query(v, k=n_results, visibilities=visibilities), [vector])[0])
+            unfiltered.extend(_timed(lambda v: snapshot.query(v, k=n_results, visibilities=None), [vector])[0])
+    for vector in queries:
+        scores = np.where(allowed, vectors @ np.asarray(vector, dtype=np.float32), -np.inf)
+        exact = {ids[i] for i in np.argsort(-scores)[:10]}
+        found = {chunk.chunk_id for chunk, _ in snapshot.query(vector, k=10, visibilities=visibilities)}
+        recalls.append(len(found & exact) / max(1, len(exact)))
     with_where, without = _latency(filtered), _latency(unfiltered)
     return FilterCost(
         n_results=n_results, where_p50_ms=with_where["p50_ms"], where_p95_ms=with_where["p95_ms"],
         no_where_p50_ms=without["p50_ms"], no_where_p95_ms=without["p95_ms"],
         p50_ratio=round(with_where["p50_ms"] / max(without["p50_ms"], 0.01), 2),
+        recall_at_10=round(float(np.mean(recalls)), 4),
     )
+
+
+_RSS_SCRIPT = """
+import json, resource, sys
+from pathlib import Path
+from gcot.settings import Settings
+from bot.answer.service import AnswerService
+settings = Settings(_env_file=None, data_dir=Path(sys.argv[1]), chroma_host=None, chroma_port=None,
+                    embedding_cache_dir=Path(sys.argv[2]))
+service = AnswerService.from_settings(settings)
+for question in json.loads(sys.argv[3]):
+    for audience in ("industry", "staff"):
+        service.ask(question, audience=audience)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _serving_rss(settings: Settings, questions: list[str]) -> float | None:
+    """Peak RSS (MiB) of a fresh process that loads the index as a server does and answers `questions`."""
+    import json
+    import subprocess
+    import sys
+
+    from encoder.factory import onnx_cache_root
+
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, str(settings.data_dir), str(onnx_cache_root(settings)), json.dumps(questions)],
+        capture_output=True, text=True, timeout=1800, check=False,
+    )
+    try:
+        return round(float(done.stdout.strip().splitlines()[-1]), 1)
+    except (ValueError, IndexError):
+        logging.getLogger(__name__).warning("serving RSS not measured", extra={"stderr_tail": done.stderr[-300:]})
+        return None
 
 
 def pick_questions(path: Path, n: int) -> list:
@@ -337,7 +410,7 @@ def run_benchmark(
     n_questions: int = 50,
     sizes: Sequence[int] = DEFAULT_SIZES,
     seed: int = 0,
-    torch_threads: int | None = None,
+    threads: int | None = None,
     embedder=None,
     workdir: Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -350,22 +423,20 @@ def run_benchmark(
         n_questions: answerable single-turn questions timed at each size. Defaults to 50.
         sizes: total chunk counts of the synthetic indexes. Defaults to (10000, 100000).
         seed: random seed for the filler. Defaults to 0.
-        torch_threads: set torch's intra-op threads first. Defaults to None (torch's default, as the bot runs).
-        embedder: an already-loaded `Embedder`; loaded here otherwise (not timed).
-        workdir: where the data dirs go. Defaults to a temp folder, removed afterwards.
+        threads: embedding threads (`GCOT_EMBEDDING_THREADS`). Defaults to the setting's default.
+        embedder: an already-loaded document `Embedder` for the ingest; loaded here otherwise (not timed).
+            Queries are embedded as a serving process does (`load_embedder`).
+        workdir: where the data dirs go, kept for the next run (the synthetic indexes are built once
+            per corpus version). Defaults to `.data/bench/retrieval`.
         progress: called with a short line as each stage starts. Defaults to None (silent).
 
     Returns:
         RetrievalBenchmark with one SizeResult per index, smallest first.
     """
-    import torch
-
+    from encoder import Embedder, load_embedder
     from gcot.settings import Settings
-    from encoder import Embedder
     from ingest.pipeline import ingest
 
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
     corpus = Path(corpus).resolve()
     if not corpus.is_dir():
         msg = f"corpus folder not found: {corpus}"
@@ -373,17 +444,19 @@ def run_benchmark(
     say = progress or (lambda _line: None)
     picked = pick_questions(Path(questions), n_questions)
     load_average = list(os.getloadavg())
-    owned = workdir is None
-    work = Path(tempfile.mkdtemp(prefix="gcot-bench-retrieval-")) if owned else Path(workdir)
+    work = Path(workdir or DEFAULT_WORKDIR)
     answer_log = logging.getLogger("bot.answer.service")
     previous_level = answer_log.level
     answer_log.setLevel(logging.WARNING)  # one INFO line per answer would drown the report
-    try:
-        def settings_for(name: str) -> Settings:
-            return Settings(_env_file=None, data_dir=work / name, chroma_host=None, chroma_port=None)
 
+    def settings_for(name: str) -> Settings:
+        return Settings(_env_file=None, data_dir=work / name, chroma_host=None, chroma_port=None,
+                        embedding_cache_dir=work / "models", **({"embedding_threads": threads} if threads else {}))
+
+    try:
         real = settings_for("real")
-        embedder = embedder or Embedder(real.model_path(), batch_size=real.embedding_batch_size)
+        embedder = embedder or Embedder(real.model_path(), batch_size=real.embedding_batch_size, threads=real.embedding_threads)
+        queries = load_embedder(real)  # what a serving process embeds queries with (ONNX where it can)
         say(f"ingesting {corpus}")
         started = time.perf_counter()
         result = ingest([corpus], settings=real, embedder=embedder)
@@ -391,26 +464,39 @@ def run_benchmark(
             msg = f"benchmark ingest failed: {result['errors'] or 'no chunks'}"
             raise RuntimeError(msg)
         say(f"timing the corpus index ({result['chunks_total']} chunks)")
-        results = [_measure(real, picked, embedder=embedder, label="corpus", build_seconds=time.perf_counter() - started)]
+        results = [_measure(real, picked, embedder=queries, label="corpus", build_seconds=time.perf_counter() - started)]
         for size in sorted(sizes):
             if size <= result["chunks_total"]:
                 continue
             label = f"{size // 1000}k" if size % 1000 == 0 else str(size)
-            target = settings_for(f"synthetic-{size}")
-            say(f"building the {label} index")
+            target = settings_for(f"synthetic-{size}-{result['index_version']}")
             started = time.perf_counter()
-            build_synthetic_index(real, target, chunks=size, seed=seed)
+            if not _has_index(target):  # built once per corpus version, then reused
+                say(f"building the {label} index")
+                shutil.rmtree(target.data_dir, ignore_errors=True)
+                build_synthetic_index(real, target, chunks=size, seed=seed)
             build_seconds = time.perf_counter() - started
             say(f"timing the {label} index")
-            results.append(_measure(target, picked, embedder=embedder, label=label, build_seconds=build_seconds))
+            results.append(_measure(target, picked, embedder=queries, label=label, build_seconds=build_seconds))
         return RetrievalBenchmark(
             questions=len(picked), k=K, sizes=results, cpu_count=os.cpu_count() or 0,
-            torch_threads=torch.get_num_threads(), load_average=[round(x, 2) for x in load_average],
+            torch_threads=real.embedding_threads, query_encoder=f"{queries.backend}-{queries.variant}",
+            load_average=[round(x, 2) for x in load_average], load_average_after=[round(x, 2) for x in os.getloadavg()],
         )
     finally:
         answer_log.setLevel(previous_level)
-        if owned:
-            shutil.rmtree(work, ignore_errors=True)
+
+
+def _has_index(settings: Settings) -> bool:
+    from store import open_reader
+
+    if not settings.chroma_path.exists():
+        return False
+    try:
+        open_reader(settings).close()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def format_report(result: RetrievalBenchmark) -> str:
@@ -421,7 +507,8 @@ def format_report(result: RetrievalBenchmark) -> str:
     )
     lines = [
         f"{result['questions']} answerable eval questions, hybrid k={result['k']}, extractive answers "
-        f"({result['cpu_count']} CPUs, torch threads {result['torch_threads']}, load average {result['load_average'][0]:.2f} at start)",
+        f"({result['cpu_count']} CPUs, queries {result['query_encoder']}, {result['torch_threads']} embedding thread(s), "
+        f"load average {result['load_average'][0]:.2f} at start, {result['load_average_after'][0]:.2f} at end)",
         "latency columns: p50/p95 wall ms (mean CPU ms); gold@8 and answered: industry/staff shares",
         header,
         "-" * len(header),
@@ -438,12 +525,14 @@ def format_report(result: RetrievalBenchmark) -> str:
             f"{size['gold_in_top_k']['industry']:>5.2f}/{size['gold_in_top_k']['staff']:<5.2f}"
             f"{size['answered']['industry']:>5.2f}/{size['answered']['staff']:<5.2f}"
         )
-    lines += ["", "Chroma query alone (100 candidates), p50/p95 wall ms: industry `where` vs staff (no filter)"]
+    lines += ["", "Dense query alone (100 candidates), p50/p95 wall ms: industry (its visibility's collection) vs staff (all, fused);"
+              " recall@10 of the industry HNSW search vs exact; peak RSS of a serving process"]
     for size in result["sizes"]:
         cost = size["filter_cost"]
         lines.append(
             f"  {size['label']:<7} where {cost['where_p50_ms']:.1f}/{cost['where_p95_ms']:.1f}   "
             f"no where {cost['no_where_p50_ms']:.1f}/{cost['no_where_p95_ms']:.1f}   p50 x{cost['p50_ratio']:.2f}"
+            f"   recall@10 {cost['recall_at_10']:.3f}   RSS {size['serving_rss_mib'] or 0:.0f} MiB"
             f"   (first search after load {size['first_query_ms']:.0f} ms)"
         )
     return "\n".join(lines)

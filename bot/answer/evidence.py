@@ -1,8 +1,11 @@
-"""Sentences as evidence: split retrieved chunks into sentences and score each against the question.
+"""Sentences as evidence: split retrieved chunks into whole sentences and score each against the question.
 
 The extractive generator quotes the best-scoring sentences, the LLM path checks its own sentences
-against the sources with the same measures, and the refusal decision reads the best score. One
+against the sources with the same measures, and the refusal decision reads the same scores. One
 scorer serves all three so "supported" means the same thing everywhere.
+
+Sentence boundaries come from `gcot.sentences` (Markdown structure + pysbd), the same segmentation
+ingest uses, so a quoted sentence is always a whole sentence of the source.
 """
 
 from __future__ import annotations
@@ -10,69 +13,36 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.types import RetrievedChunk
 from encoder import Embedder
+from gcot.sentences import split_sentences as _segment
 from store.lexical import LexicalIndex
+from store.sentences import SentenceVectors
 
-_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
-_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
 class Sentence:
+    """A sentence of a retrieved chunk: where it sits and what kind of block it came from."""
+
     text: str
     hit_rank: int
     position: int
     list_item: bool = False
-
-
-class _Segmenter:
-    """pysbd is slow to construct; build it once per process."""
-
-    _instance = None
-
-    @classmethod
-    def get(cls):
-        if cls._instance is None:
-            import pysbd
-
-            cls._instance = pysbd.Segmenter(language="en", clean=False)
-        return cls._instance
-
-
-def plain_lines(text: str) -> list[tuple[str, bool]]:
-    """Markdown chunk -> (plain line, is a list item or table row): headings dropped, marks removed."""
-    lines: list[tuple[str, bool]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or _TABLE_SEPARATOR.match(line):
-            continue
-        item = line.startswith("|") or bool(_LIST_MARK.match(line))
-        if line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip("|").split("|") if cell.strip()]
-            line = " — ".join(cells)
-        line = _MD_LINK.sub(r"\1", _EMPHASIS.sub("", _LIST_MARK.sub("", line)))
-        if line.startswith(">"):
-            line = line.lstrip("> ")
-        lines.append((line, item))
-    return lines
+    block: int = 0
+    heading: str = ""
 
 
 def split_sentences(text: str) -> list[tuple[str, bool]]:
-    """(sentence, from a list item) for a Markdown chunk; a list item or table row is at least one sentence."""
-    segmenter = _Segmenter.get()
-    sentences: list[tuple[str, bool]] = []
-    for line, item in plain_lines(text):
-        sentences.extend((piece.strip(), item) for piece in segmenter.segment(line) if len(piece.strip()) > 3)
-    return sentences
+    """(sentence, from a list item or table row) for a Markdown text (answers and sources alike)."""
+    return [(s.text, s.kind != "paragraph") for s in _segment(text)]
 
 
 def strip_citations(text: str) -> str:
@@ -83,7 +53,7 @@ def strip_citations(text: str) -> str:
 _CHAT_WORDS = (
     "pls plz please thx thanks ta cheers hey hi hello whats what's theyd im i'm u ur r w govt gov recs rec quick "
     "question q info bot assistant ok okay folks team btw tbh idk rn asap lol anyone someone tell know need "
-    "wondering actually roughly basically anyway guys thing things stuff"
+    "wondering actually roughly basically anyway guys thing things stuff big much many long often"
 ).split()
 
 
@@ -94,17 +64,76 @@ class EvidenceScorer:
         lexical: the BM25 index, for its tokenizer and document frequencies.
         embedder: the embedding model, for sentence similarity.
         dense_weight: share of the embedding similarity in a sentence's score. Defaults to 0.5.
+        cache_sentences: sentence vectors kept in memory. Defaults to 50,000 (about 75 MB).
     """
 
-    def __init__(self, lexical: LexicalIndex, embedder: Embedder, *, dense_weight: float = 0.5) -> None:
+    def __init__(self, lexical: LexicalIndex, embedder: Embedder, *, dense_weight: float = 0.5, cache_sentences: int = 50_000,
+                 sentences: SentenceVectors | None = None) -> None:
         self.lexical = lexical
         self.embedder = embedder
+        self.sentences = sentences
+        """Sentence vectors stored at ingest (`store.sentences`); chunks without them are embedded here."""
         self.dense_weight = dense_weight
         indptr = np.asarray(lexical.bm25.scores["indptr"]) if lexical.chunk_ids else np.zeros(1)
         self._df = np.diff(indptr)
         self._n = max(len(lexical.chunk_ids), 1)
         self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS))) | set(_CHAT_WORDS)
         self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_sentences = cache_sentences
+
+    # --- sentence vectors (the one place that embeds source sentences) ----------------------------
+
+    def sentence_vectors(
+        self, hits: Sequence[RetrievedChunk], *, only: set[tuple[int, int]] | None = None
+    ) -> list[list[tuple[str, np.ndarray | None]]]:
+        """Per chunk, in `hits` order: (sentence text, unit vector) for each sentence of `split_sentences`.
+
+        The only method that embeds source sentences: a store of sentence vectors computed at ingest
+        can replace it (and fill every vector). Until then, `only` names the (chunk rank, sentence
+        position) pairs worth embedding now; others get a vector only if one is cached (None if not).
+        Vectors are cached by sentence text, so a sentence is embedded once per process.
+        """
+        segmented = [[s.text for s in _segment(hit.text)] for hit in hits]
+        stored = self.sentences.lookup([(hit.chunk_id, texts) for hit, texts in zip(hits, segmented, strict=True)]) if self.sentences else {}
+        if stored:
+            return [
+                list(zip(texts, stored[hit.chunk_id], strict=True)) if hit.chunk_id in stored else self._embedded([texts], only, rank)[0]
+                for rank, (hit, texts) in enumerate(zip(hits, segmented, strict=True))
+            ]
+        return self._embedded(segmented, only, 0)
+
+    def _embedded(self, segmented: list[list[str]], only: set[tuple[int, int]] | None, first_rank: int) -> list[list[tuple[str, np.ndarray | None]]]:
+        """Sentence vectors embedded now (and cached by text), for chunks with none stored."""
+        wanted = {
+            text for rank, texts in enumerate(segmented, first_rank) for position, text in enumerate(texts)
+            if text not in self._vectors and (only is None or (rank, position) in only)
+        }
+        if wanted:
+            ordered = sorted(wanted)
+            for text, vector in zip(ordered, self.embedder.embed_documents(ordered), strict=True):
+                self._vectors[text] = vector
+        result = []
+        for texts in segmented:
+            row = []
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+                row.append((text, vector))
+            result.append(row)
+        while len(self._vectors) > self._cache_sentences:
+            self._vectors.popitem(last=False)
+        return result
+
+    def sentences_of(self, hits: Sequence[RetrievedChunk]) -> list[Sentence]:
+        return [
+            Sentence(text=s.text, hit_rank=rank, position=s.position, list_item=s.kind != "paragraph", block=s.block, heading=s.heading)
+            for rank, hit in enumerate(hits)
+            for s in _segment(hit.text)
+        ]
+
+    # --- term statistics -----------------------------------------------------------------------------
 
     def unknown_share(self, question: str, visibilities: Sequence[str] | None) -> float:
         """Share of the question's weight in terms that no readable document contains (typos excepted).
@@ -146,48 +175,29 @@ class EvidenceScorer:
 
     def weighted_terms(self, question: str, context: str = "", *, context_weight: float = 0.4) -> dict[str, float]:
         """Query terms with idf weights; terms only in the earlier context count for less."""
-        weights = {token: self.idf(token) for token in self.lexical.query_tokens(question)}
+        weights = {token: self.idf(token) for token in self.lexical.query_tokens(question) if token not in self._chat_words}
         for token in self.lexical.query_tokens(context):
             weights.setdefault(token, context_weight * self.idf(token))
         return weights
 
-    def coverage(self, terms: dict[str, float], text: str) -> float:
-        """Share of the query's idf mass that `text` contains."""
+    def coverage(self, terms: Mapping[str, float], text: str, *, aliases: Mapping[str, set[str]] | None = None) -> float:
+        """Share of the query's idf mass that `text` contains.
+
+        Args:
+            terms: token -> weight (from `weighted_terms`).
+            text: the text to check.
+            aliases: token -> tokens of its expansion (an acronym's full name); the token counts as
+                present when most of its expansion is. Defaults to none.
+        """
         total = sum(terms.values())
         if not total:
             return 0.0
         present = set(self.lexical.query_tokens(text))
-        return sum(weight for token, weight in terms.items() if token in present) / total
+        return sum(weight for token, weight in terms.items() if _present(token, present, aliases)) / total
 
-    def score_sentences(
-        self,
-        question: str,
-        sentences: Sequence[str],
-        *,
-        context: str = "",
-        query_vector: np.ndarray | None = None,
-        max_embedded: int = 12,
-    ) -> np.ndarray:
-        """Score in [0, 1] per sentence: (1 - w) * term coverage + w * cosine similarity.
 
-        Only the `max_embedded` sentences with the best term coverage are embedded (the rest keep
-        their coverage alone): embedding every sentence of every chunk would dominate latency.
-        """
-        if not sentences:
-            return np.zeros(0)
-        terms = self.weighted_terms(question, context)
-        lexical = np.array([self.coverage(terms, sentence) for sentence in sentences])
-        shortlist = np.argsort(-lexical, kind="stable")[:max_embedded]
-        if query_vector is None:
-            query_vector = self.embedder.embed_query(f"{question} {context}".strip())
-        vectors = self.embedder.embed_documents([sentences[i] for i in shortlist])
-        dense = np.zeros(len(sentences))
-        dense[shortlist] = np.clip(vectors @ query_vector, 0.0, 1.0)
-        return (1 - self.dense_weight) * lexical + self.dense_weight * dense
-
-    def sentences_of(self, hits: Sequence[RetrievedChunk]) -> list[Sentence]:
-        return [
-            Sentence(text=text, hit_rank=rank, position=position, list_item=item)
-            for rank, hit in enumerate(hits)
-            for position, (text, item) in enumerate(split_sentences(hit.text))
-        ]
+def _present(token: str, present: set[str], aliases: Mapping[str, set[str]] | None) -> bool:
+    if token in present:
+        return True
+    expansion = (aliases or {}).get(token)
+    return bool(expansion) and len(expansion & present) * 2 > len(expansion)

@@ -1,38 +1,36 @@
-"""The extractive generator: an offline, deterministic answer made of quoted source sentences.
+"""The extractive generator: an offline, deterministic answer made of whole quoted source sentences.
 
-It picks the sentences that best answer the question from the top retrieved chunks, keeps a
-caveat that directly follows a chosen sentence, and marks each sentence with its source number.
+It scores every sentence of the top retrieved chunks (term coverage + embedding similarity), then
+chooses evidence so that each part of the question is covered: both sides of a comparison, each
+"and"-joined ask, and for "what is X" the sentence that defines X first. A list comes whole, a
+caveat travels with the sentence it qualifies, near-duplicates are skipped (MMR), and the answer
+stays short. Each sentence keeps the chunk it came from, for its citation.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
+from bot.answer.facets import QuestionShape, answer_type, has_answer_type, mentions, shape
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
 # Sentences about the document itself ("This document explains ...") never answer anything.
-_META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview)\b", re.I)
-# The corpus says plainly where it has no information; such a sentence means "no answer".
-COVERAGE_NOTE = re.compile(
-    r"\b(documents?|corpus|sources?|fact sheet|assistant)\b[^.]{0,60}\b(do(es)? not|don't|cannot|can't|did not)\s+"
-    r"(give|cover|confirm|include|state|record|say|name|list|show|hold|contain|verify|provide)|"
-    r"\b(they|it) (also )?do(es)? not (give|cover|confirm|include|state|record|say|name|list|track)\b|"
-    r"\bnot (been )?verified\b|\b(is|are) not covered\b|\bask the (coalition's )?outreach team\b",
-    re.I,
-)
-# The corpus ends each document with a "Source" section naming the official text; it is cited, not quoted.
+_META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview|faq|comparison)\b", re.I)
+# Each document ends with a section naming the official text: it is cited, not quoted.
 _SOURCE_HEADING = re.compile(r"(^|> )(official )?sources?( and licen[cs]e)?$", re.I)
 _CAVEAT = re.compile(
     r"\b(not (?:been )?(?:confirmed|verified|checked)|unconfirmed|secondary source|according to (?:that|a|one|the) "
     r"secondary|treat (?:this|it|these) with caution|should be (?:checked|treated))\b",
     re.I,
 )
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
+_COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
 
 
 @dataclass
@@ -41,93 +39,263 @@ class Draft:
 
     sentences: list[tuple[str, RetrievedChunk]] = field(default_factory=list)
     confidence: float = 0.0
+    """The best sentence's score, in [0, 1]."""
     coverage: float = 0.0
     """Share of the question's idf-weighted terms found in the chosen sentences and their headings."""
     not_covered: bool = False
-    """The best sentence says the documents do not hold this information."""
+    """The answer can only open with a sentence saying what is *not* known (no affirmative sentence is
+    close): the documents say they do not hold this. Elsewhere such a sentence is a caveat, not a refusal."""
+    features: dict[str, float] = field(default_factory=dict)
+    """Evidence measures the refusal classifier reads (see `bot.answer.refusal.FEATURES`)."""
+
+
+@dataclass
+class _Scored:
+    sentence: Sentence
+    score: float
+    dense: float
+    lexical: float
+    context: str
+    vector: np.ndarray
 
 
 class ExtractiveGenerator:
-    """Quotes the best-supported sentences.
+    """Quotes the best-supported sentences, covering every part of the question.
 
     Args:
         scorer: the shared evidence scorer.
-        max_sentences: sentences in an answer. Defaults to 3.
-        top_chunks: retrieved chunks read for sentences. Defaults to 5.
-        keep_ratio: a further sentence must score at least this share of the best one. Defaults to 0.8.
+        max_sentences: sentences in an answer, lists and caveats aside. Defaults to 3.
+        top_chunks: retrieved chunks read for sentences. Defaults to 8.
+        keep_ratio: a further sentence must score at least this share of the best one. Defaults to 0.75.
+        max_words: the answer stops growing past this many words (a list is still kept whole). Defaults to 120.
+        embed_limit: sentences embedded per question besides the top chunk's (until ingest stores
+            sentence vectors). Defaults to 16.
     """
 
-    def __init__(self, scorer: EvidenceScorer, *, max_sentences: int = 3, top_chunks: int = 5, keep_ratio: float = 0.8) -> None:
+    def __init__(
+        self, scorer: EvidenceScorer, *, max_sentences: int = 3, top_chunks: int = 8, keep_ratio: float = 0.75, max_words: int = 120,
+        embed_limit: int = 16,
+    ) -> None:
+        self.embed_limit = embed_limit
+        self._aliases: Mapping[str, set[str]] | None = None
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.top_chunks = top_chunks
         self.keep_ratio = keep_ratio
+        self.max_words = max_words
 
-    def draft(self, question: str, hits: Sequence[RetrievedChunk], *, context: str = "") -> Draft:
+    def draft(
+        self, question: str, hits: Sequence[RetrievedChunk], *, context: str = "", aliases: Mapping[str, set[str]] | None = None
+    ) -> Draft:
+        """Choose the answer's sentences for `question` from `hits` (best first).
+
+        Args:
+            question: the question as asked (a follow-up without its thread).
+            hits: retrieved chunks, best first.
+            context: the earlier question of the thread, weighted less. Defaults to "".
+            aliases: acronym token -> tokens of its expansion, so "TSA" is covered by the Act's name.
+        """
         hits = list(hits[: self.top_chunks])
-        sentences = [
-            s for s in self.scorer.sentences_of(hits)
-            if not _META.match(s.text) and "http" not in s.text and not looks_like_instruction(s.text) and not _SOURCE_HEADING.search(str(hits[s.hit_rank].metadata.get("heading", "")))
-        ]
-        if not sentences:
+        self._aliases = aliases
+        scored = self._score(question, hits, context, aliases)
+        if not scored:
             return Draft()
-        scores = self.scorer.score_sentences(question, [s.text for s in sentences], context=context)
-        # Earlier-ranked chunks get a small prior: retrieval already weighed the whole chunk.
-        scores = scores + np.array([0.04 / (1 + s.hit_rank) for s in sentences])
-        order = np.argsort(-scores, kind="stable")
-        best = float(scores[order[0]])
-        chosen: list[Sentence] = []
-        for index in order:
-            sentence = sentences[index]
-            if len(chosen) >= self.max_sentences or scores[index] < self.keep_ratio * best:
-                break
-            if any(_near_duplicate(sentence.text, other.text) for other in chosen):
-                continue
-            chosen.append(sentence)
-        chosen = self._with_list_items(self._with_caveats(chosen, sentences), sentences)
-        draft_sentences = [(s.text, hits[s.hit_rank]) for s in chosen]
-        coverage = self.scorer.coverage(
-            self.scorer.weighted_terms(question, context),
-            " ".join(f"{hits[s.hit_rank].metadata.get('title', '')} {hits[s.hit_rank].metadata.get('heading', '')} {s.text}" for s in chosen),
-        )
+        question_shape = shape(question)
+        chosen = self._choose(question_shape, scored)
+        chosen = self._with_lists_and_caveats(chosen, scored)
+        terms = self.scorer.weighted_terms(question, context)
+        coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
+        best = max(scored, key=lambda s: s.score)
         return Draft(
-            sentences=draft_sentences,
-            confidence=min(best, 1.0),
+            sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
+            confidence=min(best.score, 1.0),
             coverage=coverage,
-            not_covered=bool(COVERAGE_NOTE.search(chosen[0].text)),
+            features=_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
+            not_covered=bool(_NEGATION.search(chosen[0].sentence.text)),
         )
 
-    def _with_list_items(self, chosen: list[Sentence], sentences: list[Sentence], *, limit: int = 8) -> list[Sentence]:
-        """A sentence that introduces a list ("... has four aims:") brings the items that follow it."""
-        result: list[Sentence] = []
-        for sentence in chosen:
-            result.append(sentence)
-            if not sentence.text.rstrip().endswith(":"):
-                continue
-            following = sorted(
-                (s for s in sentences if s.hit_rank == sentence.hit_rank and s.position > sentence.position),
-                key=lambda s: s.position,
-            )
-            for item in following[:limit]:
-                if not item.list_item:
-                    break
-                if item not in result and item not in chosen:
-                    result.append(item)
-        return result
+    # --- scoring ---------------------------------------------------------------------------------------
 
-    def _with_caveats(self, chosen: list[Sentence], sentences: list[Sentence]) -> list[Sentence]:
-        """A caveat right after a chosen sentence travels with it (the corpus marks uncertain facts so)."""
-        result: list[Sentence] = []
-        for sentence in chosen:
-            result.append(sentence)
-            following = next(
-                (s for s in sentences if s.hit_rank == sentence.hit_rank and s.position == sentence.position + 1), None
-            )
-            if following and _CAVEAT.search(following.text) and following not in chosen and following not in result:
+    def _score(self, question: str, hits: list[RetrievedChunk], context: str, aliases) -> list[_Scored]:
+        terms = self.scorer.weighted_terms(question, context)
+        wants = answer_type(question)
+        rows = []
+        for sentence in self.scorer.sentences_of(hits):
+            hit = hits[sentence.hit_rank]
+            heading = sentence.heading or str(hit.metadata.get("heading", ""))
+            if (_META.match(sentence.text) or "http" in sentence.text or looks_like_instruction(sentence.text)
+                    or _SOURCE_HEADING.search(heading.strip())):  # documents are data: orders to the assistant are never quoted
+                continue
+            surround = f"{hit.metadata.get('title', '')} {heading}"
+            lexical = self.scorer.coverage(terms, sentence.text, aliases=aliases)
+            in_context = self.scorer.coverage(terms, f"{surround} {sentence.text}", aliases=aliases)
+            rows.append((sentence, lexical, in_context, f"{surround} {sentence.text}"))
+        if not rows:
+            return []
+        # Embed what can win: every sentence of the top chunk, and the best-covered others.
+        by_cover = sorted(rows, key=lambda r: -(r[1] + 0.5 * r[2] + 0.1 / (1 + r[0].hit_rank)))
+        only = {(r[0].hit_rank, r[0].position) for r in by_cover[: self.embed_limit]}
+        only |= {(r[0].hit_rank, r[0].position) for r in rows if r[0].hit_rank == 0}
+        question_shape = shape(question)
+        if question_shape.kind in ("comparison", "multi"):
+            # Each side of a comparison needs its candidates scored even if they share few words with the question.
+            for part in question_shape.parts:
+                naming = [r for r in by_cover if mentions(part, r[0].text) >= 0.5][:6]
+                only |= {(r[0].hit_rank, r[0].position) for r in naming}
+        vectors = self.scorer.sentence_vectors(hits, only=only)
+        query_vector = self.scorer.embedder.embed_query(f"{question} {context}".strip())
+        scored: list[_Scored] = []
+        for sentence, lexical, in_context, text in rows:
+            # Only the shortlist counts, cached or not: the answer must not depend on earlier questions.
+            vector = vectors[sentence.hit_rank][sentence.position][1] if (sentence.hit_rank, sentence.position) in only else None
+            dense = float(np.clip(vector @ query_vector, 0.0, 1.0)) if vector is not None else 0.0
+            # Earlier-ranked chunks get a small prior: retrieval already weighed the whole chunk.
+            score = 0.5 * dense + 0.3 * lexical + 0.2 * in_context + 0.04 / (1 + sentence.hit_rank)
+            # "When ...?" is answered by a sentence with a date, "how many ...?" by one with a number.
+            score += 0.06 * has_answer_type(wants, sentence.text)
+            scored.append(_Scored(sentence, score, dense, lexical, text, vector if vector is not None else np.zeros_like(query_vector)))
+        return scored
+
+    # --- choosing ------------------------------------------------------------------------------------
+
+    def _choose(self, question_shape: QuestionShape, scored: list[_Scored]) -> list[_Scored]:
+        ranked = sorted(scored, key=lambda s: -s.score)
+        best = ranked[0].score
+        chosen: list[_Scored] = []
+        parts = question_shape.parts if question_shape.kind in ("comparison", "multi") else ()
+        for part in parts:
+            others = [p for p in parts if p is not part]
+            if any(self._answers(part, others, c) for c in chosen):
+                continue
+            candidates = [s for s in ranked if self._speaks_to(part, others, s) and s.score >= 0.35 * best]
+            # A part asking "when" wants a sentence with a date (and "how many" one with a number).
+            candidates = [s for s in candidates if has_answer_type(part.wants, s.sentence.text)] or candidates
+            if candidates:
+                chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s) + 0.2 * self._mentions(part, s.sentence.text)
+                                  + 0.08 * has_answer_type(part.wants, s.sentence.text)))
+        if not chosen:
+            chosen.append(self._lead(question_shape, ranked))
+        limit = self.max_sentences + max(len(parts) - 1, 0)
+        for candidate in ranked:
+            if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:
+                break
+            if candidate in chosen or any(_near_duplicate(candidate, other) for other in chosen):
+                continue
+            if _words(chosen) + len(candidate.sentence.text.split()) > self.max_words:
+                continue
+            chosen.append(candidate)
+        return chosen
+
+    def _lead(self, question_shape: QuestionShape, ranked: list[_Scored]) -> _Scored:
+        """The opening sentence. One saying what is *not* known is a caveat: it leads only when nothing else is close."""
+        affirmative = [s for s in ranked if not _NEGATION.search(s.sentence.text) and s.score >= 0.5 * ranked[0].score]
+        return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s))
+
+    @staticmethod
+    def _lead_key(question_shape: QuestionShape, s: _Scored) -> float:
+        """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...") opens the answer."""
+        if question_shape.kind == "definition":
+            return s.score + 0.1 * _defines(question_shape.subject, s.sentence.text)
+        return s.score
+
+    def _rare_coverage(self, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
+        """Share of the question's two rarest terms that the answer's own sentences contain.
+
+        "Has Germany joined GCOT?" answered with sentences about Canada covers "gcot" but not "germany".
+        """
+        rare = dict(sorted(terms.items(), key=lambda item: -item[1])[:2])
+        return self.scorer.coverage(rare, " ".join(s.sentence.text for s in chosen), aliases=aliases) if rare else 0.0
+
+    def _mentions(self, part, text: str) -> float:
+        aliases = self._aliases or {}
+
+        def by_alias(word: str, text: str) -> bool:
+            tokens = self.scorer.lexical.query_tokens(word)
+            expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
+            return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
+
+        return mentions(part, text, by_alias if aliases else None)
+
+    def _speaks_to(self, part, others, s: _Scored) -> bool:
+        """The sentence is about this part: it names it, or its document's title names it and no other part."""
+        if self._mentions(part, s.sentence.text) >= 0.5:
+            return True
+        title = s.context[: len(s.context) - len(s.sentence.text)]
+        return self._mentions(part, title) >= 0.5 and not any(self._mentions(other, title) >= 0.5 for other in others)
+
+    def _answers(self, part, others, s: _Scored) -> bool:
+        return self._speaks_to(part, others, s) and (part.wants is None or has_answer_type(part.wants, s.sentence.text))
+
+    def _with_lists_and_caveats(self, chosen: list[_Scored], scored: list[_Scored]) -> list[_Scored]:
+        """A list intro brings its whole list; two items of one list bring the list; a caveat follows its sentence."""
+        by_place = {(s.sentence.hit_rank, s.sentence.position): s for s in scored}
+        result: list[_Scored] = []
+        for item in chosen:
+            if item in result:
+                continue
+            result.append(item)
+            rank, position = item.sentence.hit_rank, item.sentence.position
+            if item.sentence.text.rstrip().endswith(":"):
+                result.extend(s for s in _list_after(by_place, rank, position) if s not in result)
+            following = by_place.get((rank, position + 1))
+            if following and _CAVEAT.search(following.sentence.text) and following not in result:
                 result.append(following)
         return result
 
 
-def _near_duplicate(a: str, b: str) -> bool:
-    ta, tb = set(a.lower().split()), set(b.lower().split())
+def _list_after(by_place: dict, rank: int, position: int, limit: int = 12) -> list[_Scored]:
+    items = []
+    for offset in range(1, limit + 1):
+        following = by_place.get((rank, position + offset))
+        if following is None or not following.sentence.list_item:
+            break
+        items.append(following)
+    return items
+
+
+def _features(
+    question_shape: QuestionShape, scored: list[_Scored], chosen: list[_Scored], coverage: float, rare_coverage: float
+) -> dict[str, float]:
+    by_score = sorted(scored, key=lambda s: -s.score)
+    dense = sorted((s.dense for s in scored), reverse=True)
+    best_dense = max(scored, key=lambda s: s.dense)
+    best_lexical = max(scored, key=lambda s: s.lexical)
+    parts = question_shape.parts if question_shape.kind != "single" else ()
+    part_cover = min((max(mentions(p, s.context) for s in chosen) for p in parts), default=1.0)
+    return {
+        "best_score": by_score[0].score,
+        "score_margin": by_score[0].score - (by_score[1].score if len(by_score) > 1 else 0.0),
+        "best_dense": dense[0],
+        "top3_dense": float(np.mean(dense[:3])),
+        "best_lexical": best_lexical.lexical,
+        "answer_coverage": coverage,
+        "part_coverage": part_cover,
+        "dense_lexical_agree": float(best_dense.sentence.hit_rank == best_lexical.sentence.hit_rank),
+        "best_negated": float(bool(_NEGATION.search(by_score[0].sentence.text))),
+        # The documents often say outright what they do not hold: how far the best sentence that
+        # says something (not what is missing) trails the best one overall.
+        "affirmative_gap": by_score[0].score - max((s.score for s in scored if not _NEGATION.search(s.sentence.text)), default=0.0),
+        "answer_rare_coverage": rare_coverage,
+    }
+
+
+def _defines(subject: str, text: str) -> int:
+    """How plainly the sentence defines the subject: 2 for "The Skills Framework ... (SFIA) is a ...",
+    1 for "SFIA is ...", 0 otherwise."""
+    if not subject:
+        return 0
+    x = re.escape(subject.strip())
+    if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I):
+        return 2
+    return int(bool(re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)))
+
+
+def _words(chosen: list[_Scored]) -> int:
+    return sum(len(s.sentence.text.split()) for s in chosen)
+
+
+def _near_duplicate(a: _Scored, b: _Scored) -> bool:
+    if float(a.vector @ b.vector) > 0.85:
+        return True
+    ta, tb = set(a.sentence.text.lower().split()), set(b.sentence.text.lower().split())
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.7

@@ -1,0 +1,161 @@
+"""What a question asks for: its parts (compared sides, "and"-joined asks) and its shape ("what is X").
+
+Pure string work on the question as typed; the extractive generator chooses evidence so that every
+part is covered. The patterns are about how people ask (English question forms), not about the
+documents' wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+_COMPARE = [
+    # "NICE vs ECSF", "SFIA versus e-CF levels", "GCOT compared with the 6G statement"
+    re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus|v\.|compared (?:to|with)|against)\s+(?P<b>.+)$", re.I),
+    # "difference between X and Y", "compare X and Y", "comparing X with Y"
+    re.compile(r"\b(?:differences?|distinction|compare|comparing|comparison)\s+(?:between\s+|of\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", re.I),
+    # "How do the UK and US approaches differ?", "how are X and Y different"
+    re.compile(r"^(?:how|in what ways?|where)\s+(?:do|does|did|are|is|were|was)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(?:differ|compare|contrast|different|similar|alike)\b", re.I),
+]
+_DEFINITION = re.compile(
+    r"^(?:so\s+)?(?:what|who)(?:'s|s|\s+is|\s+are|\s+was|\s+were)\s+(?!(?:in|on|at|of|for|behind|part|involved|inside|with)\b)"
+    r"(?:an?\s+|the\s+)?(?P<x>[^?]+?)\s*\??$", re.I
+)
+_TRAILING_ASK = re.compile(r"\s+(?:differ|compare|contrast)\w*.*$", re.I)
+_LEADING_ASK = re.compile(r"^(?:how|what|when|who|which|where|why)\b.*?\b(?:do|does|did|are|is|were|was)\s+", re.I)
+_PART_SPLIT = re.compile(r"\s*(?:\?\s+|;\s*|,\s*(?:and\s+)?|\s+and\s+(?=(?:what|when|who|how|which|where|why|is|are|did|does|do|will|can)\b))", re.I)
+_WORD = re.compile(r"[\w][\w.&/+'-]*")
+_STOP = set(
+    "a an the of for to in on at by and or with from about is are was were be been do does did how what when who which where "
+    "why whats what's each their its it this that these those vs versus between compare compared differ difference "
+    "differences approach approaches".split()
+)
+# Country codes people type, and the names documents use: "UK" is matched by "United Kingdom".
+COUNTRY_ALIASES = {
+    "uk": {"uk", "united kingdom", "british", "britain"},
+    "us": {"us", "united states", "american", "u.s."},
+    "usa": {"us", "united states", "american"},
+    "eu": {"eu", "european union", "european"},
+}
+COUNTRY_NAMES = {"uk": "United Kingdom", "us": "United States", "usa": "United States", "eu": "European Union"}
+
+
+_ASKS_DATE = re.compile(r"\b(when|what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|date)\b", re.I)
+_ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth)\b", re.I)
+# A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition.
+_HAS_DATE = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|"
+    r"\b(in|by|from|until|since|on|of|before|after|end-|mid-|early|late)\s*(19|20)\d\d\b|\b(19|20)\d\d\s*[–-]\s*\d", re.I
+)
+_HAS_NUMBER = re.compile(r"\d|[£$€¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", re.I)
+
+
+def answer_type(text: str) -> str | None:
+    """What kind of answer a question (part) asks for: "date", "number", or None (anything)."""
+    if _ASKS_DATE.search(text):
+        return "date"
+    if _ASKS_NUMBER.search(text):
+        return "number"
+    return None
+
+
+def has_answer_type(kind: str | None, sentence: str) -> bool:
+    """Does the sentence hold an answer of that kind (a date, a number)?"""
+    if kind == "date":
+        return bool(_HAS_DATE.search(sentence))
+    if kind == "number":
+        return bool(_HAS_NUMBER.search(sentence))
+    return False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing the question asks about: its words, and the words that single it out from the others."""
+
+    text: str
+    key_words: tuple[str, ...] = ()
+    """Words a sentence (with its title and heading) must contain to speak to this part."""
+
+    @property
+    def wants(self) -> str | None:
+        return answer_type(self.text)
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    kind: str
+    """"comparison", "definition", "multi" (several asks) or "single"."""
+    parts: tuple[Part, ...] = field(default_factory=tuple)
+    subject: str = ""
+    """For "what is X": X."""
+
+
+def words(text: str) -> list[str]:
+    """Content words, lower-cased, in order (keeps short codes such as "us", "uk", "5g")."""
+    return [w.lower().strip(".'") for w in _WORD.findall(text) if w.lower().strip(".'") not in _STOP]
+
+
+def shape(question: str) -> QuestionShape:
+    """Classify `question` and split it into parts.
+
+    >>> [p.key_words for p in shape("How do UK and US approaches to high-risk vendors differ?").parts]
+    [('uk',), ('us',)]
+    >>> shape("what is the ECSF").subject
+    'ECSF'
+    """
+    text = question.strip().rstrip("?!. ")
+    head = text.split(":", 1)[0] if ":" in text else text
+    for pattern in _COMPARE:
+        match = pattern.search(head)
+        if match:
+            sides = [_LEADING_ASK.sub("", match.group("a")), _TRAILING_ASK.sub("", match.group("b"))]
+            side_words = [words(side) for side in sides]
+            if all(side_words):
+                return QuestionShape("comparison", _sides(sides, side_words))
+    definition = _DEFINITION.match(text)
+    if definition and len(words(definition.group("x"))) <= 5:
+        subject = definition.group("x").strip()
+        return QuestionShape("definition", (Part(subject, tuple(words(subject))),), subject=subject)
+    pieces = [p for p in _PART_SPLIT.split(text) if p and words(p)]
+    if len(pieces) > 1:
+        return QuestionShape("multi", tuple(Part(p, tuple(words(p))) for p in pieces))
+    return QuestionShape("single", (Part(text, tuple(words(text))),))
+
+
+def _sides(sides: list[str], side_words: list[list[str]]) -> tuple[Part, ...]:
+    """Each side keyed by the words only it has; "UK and US approaches to X" keys the sides by UK and US."""
+    a, b = side_words
+    # Words beyond the shorter side's length are the shared topic ("US approaches to X" -> "US").
+    if len(b) > len(a):
+        b = b[: len(a)]
+    elif len(a) > len(b):
+        a = a[-len(b) :]
+    distinct_a = tuple(w for w in a if w not in b) or tuple(a)
+    distinct_b = tuple(w for w in b if w not in a) or tuple(b)
+    return (Part(sides[0], distinct_a), Part(sides[1], distinct_b))
+
+
+def mentions(part: Part, text: str, also: Callable[[str, str], bool] | None = None) -> float:
+    """Share of the part's key words that `text` contains (country codes also by their names).
+
+    Args:
+        part: the question part.
+        text: the sentence (with its title and heading, if wanted).
+        also: `(word, text) -> bool`, another way a word can be present (an acronym by its full name).
+    """
+    if not part.key_words:
+        return 0.0
+    lowered = text.lower()
+    tokens = set(words(text))
+    found = 0
+    for word in part.key_words:
+        forms = COUNTRY_ALIASES.get(word, {word})
+        if any((form in tokens) if " " not in form and "." not in form else (form in lowered) for form in forms):
+            found += 1
+        elif len(word) > 4 and any(t.startswith(word[:5]) for t in tokens):
+            found += 1  # a crude stem: "licences" for "licence", "levels" for "level"
+        elif also is not None and also(word, text):
+            found += 1
+    return found / len(part.key_words)

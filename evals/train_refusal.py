@@ -1,0 +1,151 @@
+"""Train the refusal classifier on the dev split and write `bot/answer/refusal_model.json`.
+
+    python -m evals.train_refusal --corpus corpus --corpus tests/fixtures/restricted
+    python -m evals.train_refusal --clapnq ../shared/datasets/clapnq   # add ClapNQ's calibration half
+
+Only dev questions are read (and, with --clapnq, the first half of ClapNQ by id, the half
+`gcot eval refusal` calibrates on); the test split is never seen. Each question's features are the
+ones `AnswerService.ask` computes (`AnswerService.refusal_features`); the label is whether the
+documents answer it. The operating point is chosen on out-of-fold dev probabilities (5-fold,
+stratified), so the threshold is not fitted to the very predictions it was trained on.
+scikit-learn is used here only; the service reads the JSON with numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer.refusal import FEATURES, FORMAT_VERSION, MODEL_FILE
+from evals.dataset import load_questions
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "datasets" / "gcot.jsonl"
+
+
+def collect(service, questions) -> tuple[list[dict[str, float]], list[int]]:
+    """Features and labels (1 = answerable) for every question the classifier would see."""
+    rows, labels = [], []
+    for question in questions:
+        features = service.refusal_features(question.question, audience=question.audience, history=[turn.model_dump() for turn in question.history])
+        if features is not None:  # declined before scoring (out of scope): not the classifier's decision
+            rows.append(features)
+            labels.append(int(question.answerable))
+    return rows, labels
+
+
+def clapnq_calibration_half(dataset_dir: Path, embedder) -> tuple[list[dict[str, float]], list[int]]:
+    """Features of ClapNQ's first half by id (the calibration half of `gcot eval refusal`)."""
+    from bot.answer.service import AnswerService
+    from bot.retrieve.hybrid import HybridRetriever
+    from evals.beir import bench_settings, build_index
+    from evals.refusal import AUDIENCE, load_clapnq
+
+    settings = bench_settings(dataset_dir)
+    build_index(dataset_dir / "beir_dev", settings, progress=False)
+    service = AnswerService(HybridRetriever.from_settings(settings, embedder=embedder), settings=settings)
+    questions = sorted(load_clapnq(dataset_dir), key=lambda q: q.id)
+    rows, labels = [], []
+    for question in questions[: len(questions) // 2]:
+        features = service.refusal_features(question.question, audience=AUDIENCE)
+        if features is not None:
+            rows.append(features)
+            labels.append(int(question.answerable))
+    return rows, labels
+
+
+def fit(rows: list[dict[str, float]], labels: list[int], *, c: float = 1.0, n_gcot: int | None = None) -> dict:
+    """Logistic regression on standardised features; the threshold maximises out-of-fold balanced accuracy.
+
+    Args:
+        rows, labels: features and 1/0 labels, the gcot dev questions first.
+        c: inverse regularisation strength.
+        n_gcot: how many leading rows are gcot dev questions: the operating point is chosen on those
+            (the assistant's own domain), even when ClapNQ rows help fit the weights. Defaults to all.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.array([[row.get(name, 0.0) for name in FEATURES] for row in rows])
+    y = np.array(labels)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    out_of_fold = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+    n_gcot = len(y) if n_gcot is None else n_gcot
+    threshold, balanced = best_threshold(out_of_fold[:n_gcot], y[:n_gcot])
+    out_of_fold, y = out_of_fold[:n_gcot], y[:n_gcot]
+    model.fit(x, np.array(labels))
+    scaler, classifier = model.steps[0][1], model.steps[1][1]
+    return {
+        "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+        "coef": classifier.coef_[0].tolist(), "intercept": float(classifier.intercept_[0]),
+        "threshold": threshold,
+        "dev_out_of_fold": {
+            "balanced_accuracy": balanced,
+            "false_refusal_rate": float(np.mean(out_of_fold[y == 1] < threshold)) if (y == 1).any() else None,
+            "false_answer_rate": float(np.mean(out_of_fold[y == 0] >= threshold)) if (y == 0).any() else None,
+            "n_answerable": int((y == 1).sum()), "n_unanswerable": int((y == 0).sum()),
+        },
+    }
+
+
+def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The midpoint threshold with the best balanced accuracy (ties: the one nearest 0.5)."""
+    values = np.unique(probabilities)
+    candidates = [0.0, *((values[:-1] + values[1:]) / 2), float(values[-1]) + 1e-6]
+
+    def balanced(t: float) -> float:
+        answer_rate = np.mean(probabilities[labels == 1] >= t) if (labels == 1).any() else 1.0
+        decline_rate = np.mean(probabilities[labels == 0] < t) if (labels == 0).any() else 1.0
+        return float((answer_rate + decline_rate) / 2)
+
+    best = max(candidates, key=lambda t: (balanced(t), -abs(t - 0.5)))
+    return round(float(best), 6), balanced(best)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--corpus", type=Path, action="append", help="Index these folders into a temporary index first.")
+    parser.add_argument("--clapnq", type=Path, help="Also train on ClapNQ's calibration half (its dev folder).")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--c", type=float, default=1.0, help="Inverse regularisation strength.")
+    args = parser.parse_args(argv)
+
+    from bot.answer.service import AnswerService
+    from encoder import Embedder
+    from gcot.settings import Settings
+
+    settings = Settings()
+    embedder = Embedder(settings.model_path(), batch_size=settings.embedding_batch_size)
+    questions = load_questions(args.questions, split="dev")
+    with tempfile.TemporaryDirectory(prefix="gcot-train-") as tmp:
+        if args.corpus:
+            from ingest.pipeline import ingest
+
+            settings = settings.model_copy(update={"data_dir": Path(tmp) / "data", "chroma_host": None, "chroma_port": None})
+            ingest(args.corpus, settings=settings, embedder=embedder)
+        service = AnswerService.from_settings(settings, embedder=embedder)
+        rows, labels = collect(service, questions)
+    sources = {"gcot_dev": len(rows)}
+    if args.clapnq:
+        extra_rows, extra_labels = clapnq_calibration_half(args.clapnq, embedder)
+        rows, labels = rows + extra_rows, labels + extra_labels
+        sources["clapnq_first_half"] = len(extra_rows)
+    fitted = fit(rows, labels, c=args.c, n_gcot=sources["gcot_dev"])
+    version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    payload = {"format": FORMAT_VERSION, "version": version, "features": list(FEATURES), **fitted,
+               "trained_on": sources, "questions_file": str(args.questions.name), "split": "dev", "C": args.c}
+    args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -365,7 +365,10 @@ service = AnswerService.from_settings(settings)
 for question in json.loads(sys.argv[3]):
     for audience in ("industry", "staff"):
         service.ask(question, audience=audience)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forked parent across exec.
+status = Path("/proc/self/status")
+hwm = [line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM")] if status.exists() else []
+print(int(hwm[0]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 

@@ -16,6 +16,7 @@ Three measurements, in one process, on the embedded store (the default):
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -183,8 +184,10 @@ def run_benchmark(
     questions = [q.question for q in pick_questions(DEFAULT_QUESTIONS, n_questions)]
     say("timing ingest end -> answerable")
     answerable = time_to_answerable(real, Path(corpus), embedder=embedder, trials=trials)
+    say(f"ingest end -> answerable: {answerable} s")
     result = ingest([real.data_dir.parent / "reload-docs"], settings=real, embedder=embedder)  # a no-op: the version
     sizes_out = [{"label": "corpus", **reload_cost(real, questions, embedder=embedder)}]
+    say(json.dumps(sizes_out[-1]))
     for size in sorted(sizes):
         target = settings_for(f"synthetic-{size}-{result['index_version']}")
         if not (target.data_dir / "chroma").exists():
@@ -193,6 +196,7 @@ def run_benchmark(
             build_synthetic_index(real, target, chunks=size)
         say(f"timing reloads at {size} chunks")
         sizes_out.append({"label": f"{size // 1000}k", **reload_cost(target, questions, embedder=embedder)})
+        say(json.dumps(sizes_out[-1]))
     return {"refresh_s": Settings(_env_file=None).index_refresh_s, "ingest_end_to_answerable_s": answerable,
             "sizes": sizes_out, "cpu_count": os.cpu_count(), "load_average": load_before,
             "load_average_after": [round(x, 2) for x in os.getloadavg()]}

@@ -121,3 +121,79 @@ def bench_cold_start(
     load_settings()
     result = run_cold_start(question, repeat=repeat)
     typer.echo(json.dumps(result) if as_json else format_cold_start(result))
+
+
+@bench_app.command("slack")
+def bench_slack(
+    events: Annotated[int, typer.Option("--events", min=1, help="Events per setup.")] = 100,
+    rate: Annotated[float, typer.Option("--rate", help="Events per second (open loop).")] = 1.0,
+    setups: Annotated[Optional[list[str]], typer.Option("--setup", help="sqlite-1, postgresql-1 or postgresql-2; repeat. Default: all.")] = None,
+    pg_url: Annotated[str, typer.Option("--pg-url", help="PostgreSQL where fresh databases are created.")] = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Slack ack p99 and event-to-first-reply p95: one replica on SQLite vs one and two on PostgreSQL."""
+    from evals.bench_slack import SETUPS, format_report, run
+    from gcot.cli_support import load_settings
+
+    settings = load_settings()
+    unknown = [s for s in setups or [] if s not in SETUPS]
+    if unknown:
+        typer.echo(f"error: unknown --setup {', '.join(unknown)} (choose from {', '.join(SETUPS)})", err=True)
+        raise typer.Exit(2)
+    result = run(events, rate, 3917, str(settings.data_dir), setups=setups, pg_url=pg_url)
+    typer.echo(json.dumps(result) if as_json else format_report(result))
+
+
+@bench_app.command("reload")
+def bench_reload(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder ingested as the real index.")] = Path("corpus"),
+    sizes: Annotated[
+        Optional[list[int]], typer.Option("--size", min=1, help="Synthetic index size in chunks; repeat. Defaults to 10000 and 100000.")
+    ] = None,
+    n_questions: Annotated[int, typer.Option("--n-questions", min=1, help="Questions timed idle and during reloads.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Hot reload: ingest end -> answerable, reload time and peak RSS at 10k/100k chunks, answer p95 during a reload vs idle."""
+    from evals.bench_reload import DEFAULT_SIZES, format_report, run_benchmark
+    from gcot.cli_support import load_settings
+
+    load_settings()  # logging as in every command; the benchmark uses its own data dirs under .data/bench/reload
+    try:
+        result = run_benchmark(corpus, sizes=tuple(sizes or DEFAULT_SIZES), n_questions=n_questions,
+                               progress=lambda line: typer.echo(line, err=True))
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result) if as_json else format_report(result))
+
+
+@bench_app.command("encoder")
+def bench_encoder(
+    dataset: Annotated[
+        Optional[Path], typer.Option("--dataset", help="A BEIR folder (e.g. SciFact): also hybrid/dense nDCG@10 per encoder.")
+    ] = None,
+    n_texts: Annotated[int, typer.Option("--n-texts", min=1, help="Documents and queries timed per encoder.")] = 128,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Torch fp32 vs each ONNX export: documents per CPU-second, query latency, cosine to torch, nDCG@10."""
+    from evals.bench_encoder import format_encoder_report, run_encoder_benchmark
+    from gcot.cli_support import load_settings
+
+    settings = load_settings()
+    result = run_encoder_benchmark(settings, dataset=dataset, n_texts=n_texts)
+    typer.echo(json.dumps(result) if as_json else format_encoder_report(result))
+
+
+@bench_app.command("cold-start")
+def bench_cold_start(
+    question: Annotated[str, typer.Option("--question", help="What `gcot ask` is asked.")] = "When did the coalition launch?",
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Fresh processes timed.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Wall time of a cold `gcot ask` against `python -c pass`, on the current index."""
+    from evals.bench_encoder import format_cold_start, run_cold_start
+    from gcot.cli_support import load_settings
+
+    load_settings()
+    result = run_cold_start(question, repeat=repeat)
+    typer.echo(json.dumps(result) if as_json else format_cold_start(result))

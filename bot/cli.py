@@ -20,7 +20,15 @@ def register(app: typer.Typer) -> None:
     slack_cli.register(app)
 
 
-Audience = Annotated[str, typer.Option("--audience", "-a", help="staff, industry or academic.")]
+def _known_audience(value: str) -> str:
+    """Reject an audience the settings do not define (it would silently read public documents only)."""
+    known = sorted(load_settings().audience_visibility)
+    if value not in known:
+        raise typer.BadParameter(f"unknown audience {value!r}; choose from {', '.join(known)}")
+    return value
+
+
+Audience = Annotated[str, typer.Option("--audience", "-a", help="staff, industry or academic.", callback=_known_audience)]
 Generator = Annotated[str | None, typer.Option("--generator", help="extractive or llm (default from settings).")]
 IngestDirs = Annotated[Optional[list[Path]], typer.Option(
     "--ingest", help="Ingest this folder inside this process (repeatable), first at start-up, then --every.")]

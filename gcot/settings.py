@@ -84,8 +84,9 @@ class Settings(BaseSettings):
         validation_alias="GCOT_AUDIENCE_VISIBILITY",
     )
     """Which document visibilities each audience may read (JSON in the environment)."""
-    refusal_threshold: float = Field(default=0.45, validation_alias="GCOT_REFUSAL_THRESHOLD")
-    """Answers whose best evidence scores below this are `no_answer` (calibrated, see evals/README.md)."""
+    refusal_threshold: float | None = Field(default=None, validation_alias="GCOT_REFUSAL_THRESHOLD")
+    """Decline when the refusal classifier's P(answerable) is below this. Defaults to the operating point
+    chosen on the dev split and shipped with the model (bot/answer/refusal_model.json)."""
     generator: Literal["extractive", "llm"] = Field(default="extractive", validation_alias="GCOT_GENERATOR")
     llm_provider: str = Field(default="openai", validation_alias="GCOT_LLM_PROVIDER")
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="GCOT_LLM_MODEL")

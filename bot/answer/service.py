@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
+from bot.answer.facets import COUNTRY_NAMES, shape
+from bot.answer.refusal import RefusalModel, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.types import Answer, Citation, RetrievedChunk, Turn
 from bot.retrieve.hybrid import HybridRetriever
+from bot.retrieve.live import ServingView
 from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, strip_slack_markup
 from gcot.settings import Settings
+from store.sentences import SentenceVectors
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +31,13 @@ COVERAGE = (
     "I can answer questions about the Global Coalition on Telecommunications (GCOT), its partners' "
     "telecoms security and supply-chain policies, 6G and standards work, and telecoms skills frameworks."
 )
-NO_ANSWER = (
-    "I don't have that in the coalition's documents. " + COVERAGE +
-    " For anything else, use the button to ask the coalition's outreach team."
-)
+# How to reach a person depends on where the question was asked: only Slack has the button.
+OUTREACH = {
+    "cli": " For anything else, contact the coalition's outreach team; in Slack, the assistant can pass your question on to them.",
+    "slack": " For anything else, press \"Ask the outreach team\" below and I'll pass your question on.",
+}
+SURFACES = tuple(OUTREACH)
+NO_ANSWER = "I don't have that in the coalition's documents. " + COVERAGE + OUTREACH["cli"]
 
 
 class AnswerService:
@@ -55,32 +63,61 @@ class AnswerService:
         self.retriever = retriever
         self.settings = settings
         self.k = k
-        self.scorer = EvidenceScorer(retriever.lexical, retriever.embedder)
-        self.extractive = ExtractiveGenerator(self.scorer)
         self.generator = generator or settings.generator
-        self.refusal_threshold = settings.refusal_threshold
-        self.glossary = self._load_glossary()
-        self._llm_generator = None
+        self.refusal_model = RefusalModel.load()
+        # GCOT_REFUSAL_THRESHOLD overrides the operating point chosen on dev and stored with the model.
+        self.refusal_threshold = settings.refusal_threshold if settings.refusal_threshold is not None else self.refusal_model.threshold
+        self._llm_model = None
         if self.generator == "llm":
             from bot.answer.llm import LLMGenerator
 
-            self._llm_generator = LLMGenerator(llm or LLMGenerator.model_from_settings(settings), scorer=self.scorer)
-        self._topics: list[dict[str, Any]] | None = None
+            self._llm_model = llm or LLMGenerator.model_from_settings(settings)
+        # The scorer holds one index version's term statistics: built with each version, in the background.
+        embedder = retriever.embedder
+        sentences = SentenceVectors(settings)  # stored at ingest, validated per chunk: version-independent
+        retriever.live.prepare("evidence", lambda snapshot: EvidenceScorer(snapshot.lexical, embedder, sentences=sentences))
+        self._tools_cache: _Tools | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> AnswerService:
-        """Load the model and indexes once; raises FileNotFoundError if nothing was ingested."""
+    def from_settings(
+        cls, settings: Settings | None = None, *, refresh: bool = False, embedder: Any = None, **kwargs: Any
+    ) -> AnswerService:
+        """Load the model and the index; raises FileNotFoundError if nothing was ingested.
+
+        Args:
+            refresh: poll for new index versions every `index_refresh_s` and swap them in (serving
+                processes). Defaults to False (one-shot commands, evals).
+            embedder: an already-loaded embedding model. Defaults to loading one.
+        """
         settings = settings or Settings()
-        return cls(HybridRetriever.from_settings(settings), settings=settings, **kwargs)
+        service = cls(HybridRetriever.from_settings(settings, embedder=embedder), settings=settings, **kwargs)
+        if refresh:
+            service.retriever.live.start()
+        return service
 
     # --- PUBLIC API ----------------------------------------------------------------------------
 
-    def ask(self, question: str, *, audience: str = "staff", history: Sequence[Turn | dict] = ()) -> Answer:
-        """Answer `question` for `audience` from the documents that audience may read."""
+    def ask(
+        self, question: str, *, audience: str = "staff", history: Sequence[Turn | dict] = (), surface: str = "cli"
+    ) -> Answer:
+        """Answer `question` for `audience` from the documents that audience may read.
+
+        Args:
+            question: what the user typed (Slack markup is stripped).
+            audience: whose documents may be read. Defaults to "staff".
+            history: earlier turns of the thread, oldest first.
+            surface: "cli" or "slack": where the no-answer text says to turn next. Defaults to "cli".
+        """
+        if surface not in OUTREACH:
+            msg = f"unknown surface {surface!r}; choose from {', '.join(SURFACES)}"
+            raise ValueError(msg)
         started = time.perf_counter()
+        view = self.retriever.live.current()  # this answer uses one index version throughout
+        tools = self._tools(view)
         history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
         cleaned = strip_slack_markup(question)
-        answer = Answer(status="no_answer", text=NO_ANSWER, audience=audience, question=cleaned, generator=self.generator)
+        answer = Answer(status="no_answer", text=_no_answer(surface), audience=audience, question=cleaned, generator=self.generator)
+        answer.timings["index_version"] = view.version
         if not cleaned:
             answer.reason = "empty_question"
             answer.text = "Ask me a question about the coalition's telecoms documents. " + COVERAGE
@@ -92,13 +129,14 @@ class AnswerService:
             return self._finish(answer, started)
 
         standalone = make_standalone(cleaned, history)
-        if self._llm_generator is not None and standalone.context:
-            if rewritten := self._llm_generator.condense(cleaned, history):
+        if tools.llm is not None and standalone.context:
+            if rewritten := tools.llm.condense(cleaned, history):
                 standalone = StandaloneQuestion(text=rewritten, question=rewritten)
         answer.standalone_question = standalone.text
-        query = self.glossary.expand(standalone.text)
+        query = view.glossary.expand(standalone.text)
         t0 = time.perf_counter()
-        hits = self.retriever.search(query, k=self.k, visibilities=self.settings.visibilities_for(audience))
+        hits = self.retriever.search(query, k=self.k, visibilities=self.settings.visibilities_for(audience), snapshot=view.snapshot)
+        hits = self._cover_parts(standalone.question, hits, view, self.settings.visibilities_for(audience))
         answer.timings["retrieve_ms"] = _ms(t0)
         answer.retrieved = hits
         if not hits:
@@ -106,23 +144,24 @@ class AnswerService:
             return self._finish(answer, started)
 
         t0 = time.perf_counter()
-        draft = self.extractive.draft(standalone.question, hits, context=standalone.context)
-        unknown = self.scorer.unknown_share(standalone.question, self.settings.visibilities_for(audience))
-        answer.confidence = round(confidence(draft) * (1.0 - unknown), 4)
+        visibilities = self.settings.visibilities_for(audience)
+        draft = tools.extractive.draft(standalone.question, hits, context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
+        features = evidence_features(tools.scorer, draft, query, standalone.question, hits, visibilities)
+        answer.confidence = round(self.refusal_model.probability(features), 4) if draft.sentences else 0.0
         if not draft.sentences or answer.confidence < self.refusal_threshold:
             answer.timings["generate_ms"] = _ms(t0)
             answer.reason = "weak_evidence"
             return self._finish(answer, started)
         if draft.not_covered:
-            # The documents say outright that they do not hold this; say so, with the source.
+            # Nothing affirmative answers it, and the documents say outright they do not hold it: say so, cited.
             answer.timings["generate_ms"] = _ms(t0)
             answer.reason = "not_in_documents"
             note, answer.citations = _render(Draft(sentences=draft.sentences[:1]))
-            answer.text = f"I don't have that in the coalition's documents. {note} " + COVERAGE
+            answer.text = f"I don't have that in the coalition's documents. {note} " + COVERAGE + OUTREACH[surface]
             return self._finish(answer, started)
 
-        if self._llm_generator is not None:
-            outcome = self._llm_generator.generate(standalone, hits)
+        if tools.llm is not None:
+            outcome = tools.llm.generate(standalone, hits)
             if outcome.draft is not None:
                 draft, answer.generator = outcome.draft, "llm"
             else:
@@ -135,39 +174,99 @@ class AnswerService:
         answer.text, answer.citations = _render(draft)
         return self._finish(answer, started)
 
+    def refusal_features(self, question: str, *, audience: str = "staff", history: Sequence[Turn | dict] = ()) -> dict[str, float] | None:
+        """The refusal classifier's inputs for `question`, as `ask` computes them (for training and audits).
+
+        Returns None when `ask` would decline before scoring evidence (empty, out of scope, nothing retrieved).
+        """
+        view = self.retriever.live.current()
+        tools = self._tools(view)
+        cleaned = strip_slack_markup(question)
+        restricted_ok = set(self.settings.visibilities_for(audience)) - {"public"}
+        if not cleaned or out_of_scope(cleaned, may_read_restricted=bool(restricted_ok)) is not None:
+            return None
+        history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
+        standalone = make_standalone(cleaned, history)
+        query = view.glossary.expand(standalone.text)
+        visibilities = self.settings.visibilities_for(audience)
+        hits = self._cover_parts(standalone.question, self.retriever.search(query, k=self.k, visibilities=visibilities, snapshot=view.snapshot), view, visibilities)
+        if not hits:
+            return None
+        draft = tools.extractive.draft(standalone.question, hits, context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
+        return evidence_features(tools.scorer, draft, query, standalone.question, hits, visibilities) if draft.sentences else None
+
     def retrieve(self, query: str, *, audience: str = "staff", k: int = 8) -> list[RetrievedChunk]:
         """Hybrid retrieval alone, with the same cleaning, expansion and audience filter as `ask`."""
-        cleaned = self.glossary.expand(strip_slack_markup(query))
-        return self.retriever.search(cleaned, k=k, visibilities=self.settings.visibilities_for(audience))
+        view = self.retriever.live.current()
+        cleaned = view.glossary.expand(strip_slack_markup(query))
+        return self.retriever.search(cleaned, k=k, visibilities=self.settings.visibilities_for(audience), snapshot=view.snapshot)
 
-    def ready(self) -> dict[str, bool]:
-        return {"index_loaded": bool(self.retriever.lexical.chunk_ids), "chroma": self.retriever.store.heartbeat()}
+    def ready(self) -> dict[str, Any]:
+        """Readiness: the serving version has chunks, Chroma answers; `index_version` names that version."""
+        view = self.retriever.live.current()
+        return {"index_loaded": bool(view.snapshot.lexical.chunk_ids), "chroma": view.snapshot.heartbeat(),
+                "index_version": view.version}
 
     def topics(self, audience: str) -> list[dict[str, Any]]:
         """Documents `audience` may read: doc_id, title and topics (for suggested prompts)."""
-        if self._topics is None:
-            seen: dict[str, dict[str, Any]] = {}
-            for meta in self.retriever.store.metadatas():
-                doc_id = str(meta.get("doc_id", ""))
-                if doc_id and doc_id not in seen:
-                    seen[doc_id] = {
-                        "doc_id": doc_id,
-                        "title": str(meta.get("title", "")),
-                        "topics": [t for t in str(meta.get("topics", "")).split(",") if t],
-                        "visibility": str(meta.get("visibility", "public")),
-                    }
-            self._topics = sorted(seen.values(), key=lambda d: d["doc_id"])
         allowed = set(self.settings.visibilities_for(audience))
-        return [{k: v for k, v in doc.items() if k != "visibility"} for doc in self._topics if doc["visibility"] in allowed]
+        return [{k: v for k, v in doc.items() if k != "visibility"} for doc in self.retriever.live.current().topics
+                if doc["visibility"] in allowed]
+
+    def recent_documents(self, audience: str, limit: int = 5) -> list[dict[str, Any]]:
+        """Documents `audience` may read, most recently added or changed first (Slack's App Home)."""
+        records = self.retriever.live.current().snapshot.documents(visibilities=self.settings.visibilities_for(audience))
+        newest = sorted(records, key=lambda r: (r.updated_at or r.published or "", r.doc_id), reverse=True)[:limit]
+        return [{"doc_id": r.doc_id, "title": r.title, "source_url": r.source_url, "published": r.published,
+                 "updated_at": r.updated_at} for r in newest]
+
+    @property
+    def glossary(self) -> Glossary:
+        """The serving version's glossary."""
+        return self.retriever.live.current().glossary
+
+    @property
+    def scorer(self) -> EvidenceScorer:
+        """The serving version's evidence scorer."""
+        return self.retriever.live.current().extras["evidence"]
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _load_glossary(self) -> Glossary:
-        try:
-            chunks = self.retriever.store.collection.get(where={"doc_id": "glossary"}, include=["documents"])
-        except Exception:  # a store without a glossary still answers, just without acronym expansion
-            return Glossary({})
-        return Glossary.from_texts(chunks.get("documents") or [])
+    def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str]) -> list[RetrievedChunk]:
+        """For a comparison, search each side on its own too, so both sides' documents are read.
+
+        "How do UK and US approaches differ?" ranks UK documents first; the answer needs the best
+        chunks for each side. Each side's top chunks are interleaved ahead of the rest (k kept).
+        """
+        question_shape = shape(question)
+        if question_shape.kind != "comparison" or not hits:
+            return hits
+        per_side = []
+        for part in question_shape.parts:
+            others = {w for other in question_shape.parts if other is not part for w in other.key_words}
+            side_query = " ".join(w for w in question.split() if w.lower().strip("?,.:'s") not in others)
+            # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
+            side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
+            per_side.append(self.retriever.search(view.glossary.expand(side_query), k=2, visibilities=visibilities, snapshot=view.snapshot))
+        merged: dict[str, RetrievedChunk] = {}
+        for group in [*zip(*per_side), hits]:
+            for hit in group:
+                merged.setdefault(hit.chunk_id, hit)
+        return list(merged.values())[: self.k]
+
+    def _tools(self, view: ServingView) -> _Tools:
+        """The generators over `view`'s scorer, made once per version (cheap: they only hold references)."""
+        cached = self._tools_cache
+        if cached is not None and cached.version == view.version:
+            return cached
+        scorer = view.extras["evidence"]
+        llm = None
+        if self._llm_model is not None:
+            from bot.answer.llm import LLMGenerator
+
+            llm = LLMGenerator(self._llm_model, scorer=scorer)
+        self._tools_cache = tools = _Tools(view.version, scorer, ExtractiveGenerator(scorer), llm)
+        return tools
 
     def _finish(self, answer: Answer, started: float) -> Answer:
         answer.timings["total_ms"] = _ms(started)
@@ -182,9 +281,41 @@ class AnswerService:
         return answer
 
 
-def confidence(draft: Draft) -> float:
-    """Evidence strength: how well the best sentence matches, and how much of the question the answer covers."""
-    return 0.5 * draft.confidence + 0.5 * draft.coverage
+@dataclass(frozen=True)
+class _Tools:
+    version: str
+    scorer: EvidenceScorer
+    extractive: ExtractiveGenerator
+    llm: Any
+
+
+def evidence_features(
+    scorer: EvidenceScorer, draft: Draft, query: str, question: str, hits: Sequence[RetrievedChunk], visibilities: Sequence[str]
+) -> dict[str, float]:
+    """Everything the refusal classifier reads for one question (names: `bot.answer.refusal.FEATURES`)."""
+    return {
+        **draft.features,
+        "unknown_share": scorer.unknown_share(question, visibilities),
+        **retrieval_features(scorer, query, question, hits, visibilities),
+    }
+
+
+def _no_answer(surface: str) -> str:
+    return "I don't have that in the coalition's documents. " + COVERAGE + OUTREACH[surface]
+
+
+def _aliases(glossary: Glossary, question: str, scorer: EvidenceScorer) -> dict[str, set[str]]:
+    """Acronym token -> tokens of its expansion, for the acronyms the question uses ("TSA" -> the Act's name)."""
+    expanded = glossary.expand(question)
+    if expanded == question:
+        return {}
+    aliases: dict[str, set[str]] = {}
+    for acronym, expansion in glossary.entries.items():
+        if expansion in expanded and expansion not in question:
+            tokens = scorer.lexical.query_tokens(acronym)
+            if len(tokens) == 1:
+                aliases[tokens[0]] = set(scorer.lexical.query_tokens(expansion)) - set(tokens)
+    return aliases
 
 
 def _render(draft: Draft) -> tuple[str, list[Citation]]:

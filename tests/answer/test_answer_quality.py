@@ -1,0 +1,123 @@
+"""Answers people trust (issue 9), on the real index and model: the everyday questions that used to fail.
+
+Terse asks, launch date through `gcot ask --json`, multi-part asks, comparisons with both sides cited,
+and the refusal classifier loaded from its shipped file declining unanswerable look-alikes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
+
+from bot.answer.refusal import MODEL_FILE, RefusalModel
+
+MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
+
+
+@pytest.fixture(scope="module")
+def service(corpus_index, embedder):
+    return build_service(corpus_index, embedder)
+
+
+def _answered(service, question, audience="industry"):
+    answer = service.ask(question, audience=audience)
+    assert answer.status == "answered", describe(answer)
+    assert len(answer.text.split()) <= 160, describe(answer)
+    assert not MARKDOWN.search(answer.text), describe(answer)
+    assert set(quoted_by_doc(answer)) == set(cited_doc_ids(answer)), "every citation is used, every sentence cited"
+    return answer
+
+
+def test_who_is_in_gcot_names_the_partners(service):
+    answer = _answered(service, "Who is in GCOT?")
+    quoted = quoted_by_doc(answer).get("gcot-joint-statement", "") + quoted_by_doc(answer).get("gcot-partner-departments", "")
+    assert "DSIT" in quoted and "MIC" in quoted, describe(answer)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "gap: the chunk naming the five signatories is not among the 8 retrieved for 'gcot members?' (BM25 and the "
+    "embedding both favour the 'does not confirm later members' chunk); the answer says GCOT is five departments "
+    "and carries that caveat, but does not name them"
+))
+def test_terse_members_question_names_the_partners(service):
+    answer = _answered(service, "gcot members?", audience="staff")
+    assert "DSIT" in answer.text and "NTIA" in answer.text, describe(answer)
+
+
+def test_launch_date_through_the_cli_json(corpus_index):
+    from typer.testing import CliRunner
+
+    from gcot.cli import app
+
+    env = {"GCOT_DATA_DIR": str(corpus_index.data_dir), "HF_HUB_OFFLINE": "1"}
+    result = CliRunner().invoke(app, ["ask", "When did GCOT launch?", "--json", "--audience", "academic"], env=env)
+
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "answered", answer
+    assert "5 October 2023" in answer["text"]
+    assert "gcot-joint-statement" in [c["doc_id"] for c in answer["citations"]]
+
+
+def test_rip_and_replace_funding_and_shortfall(service):
+    answer = _answered(service, "rip and replace funding and shortfall", audience="staff")
+    quoted = quoted_by_doc(answer).get("us-rip-and-replace-program", "")
+    assert "$3.08bn" in quoted, describe(answer)
+    assert "shortfall" in quoted, describe(answer)
+
+
+def test_uk_and_us_approaches_cite_both_sides(service):
+    answer = _answered(service, "How do UK and US approaches to high-risk vendors differ?", audience="staff")
+    quoted = quoted_by_doc(answer)
+    uk = [doc for doc, text in quoted.items() if re.search(r"\bUK\b|United Kingdom", text)]
+    us = [doc for doc, text in quoted.items() if re.search(r"\bUS\b|United States", text)]
+    assert uk and us, describe(answer)
+
+
+def test_nice_vs_ecsf_covers_both_frameworks(service):
+    answer = _answered(service, "NICE vs ECSF")
+    quoted = " ".join(quoted_by_doc(answer).values())
+    assert "NICE" in quoted and "ECSF" in quoted, describe(answer)
+    assert len(cited_doc_ids(answer)) >= 1
+
+
+def test_what_is_x_opens_with_the_definition(service):
+    answer = _answered(service, "what is SFIA", audience="academic")
+    assert answer.text.startswith("The Skills Framework for the Information Age (SFIA) is"), describe(answer)
+
+
+def test_multi_part_question_answers_both_parts(service):
+    answer = _answered(service, "When was the TSA passed and what are the penalties?")
+    assert "17 November 2021" in answer.text and "10% of turnover" in answer.text, describe(answer)
+
+
+def test_refusal_classifier_loads_from_its_shipped_file(service):
+    model = RefusalModel.load(MODEL_FILE)
+    assert service.refusal_model.version == model.version != "0-untrained"
+    assert service.refusal_threshold == model.threshold  # no GCOT_REFUSAL_THRESHOLD in the test settings
+    assert 0.0 < model.threshold < 1.0
+
+
+@pytest.mark.parametrize("question", [
+    "What is the GCOT annual budget?",
+    "When did India join GCOT?",
+    pytest.param("Who chairs the GCOT steering group?", marks=pytest.mark.xfail(strict=True, reason=(
+        "gap: answered with 'individual GCOT partners lead activities between steering-group meetings' "
+        "(P 0.89): every word of the question is in the steering-group document"
+    ))),
+    "What did the TSA fine Vodafone in 2023?",
+])
+def test_unanswerable_look_alikes_are_declined(service, question):
+    answer = service.ask(question, audience="industry")
+    assert answer.status == "no_answer", describe(answer)
+    assert answer.confidence < service.refusal_threshold
+
+
+def test_threshold_setting_overrides_the_model(corpus_index, embedder):
+    from answer_helpers import build_service as build
+
+    strict = build(corpus_index.model_copy(update={"refusal_threshold": 0.999999}), embedder)
+    assert strict.ask("When did GCOT launch?", audience="industry").status == "no_answer"

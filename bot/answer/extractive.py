@@ -30,6 +30,7 @@ _CAVEAT = re.compile(
     re.I,
 )
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
+_CHANNEL_MARK = re.compile(r"(?<!\w)#(?=\w)")
 _COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
 
 
@@ -96,6 +97,7 @@ class ExtractiveGenerator:
             aliases: acronym token -> tokens of its expansion, so "TSA" is covered by the Act's name.
         """
         hits = list(hits[: self.top_chunks])
+        question = _CHANNEL_MARK.sub("", question)  # "what is #gcot" asks what "what is gcot" asks
         self._aliases = aliases
         scored = self._score(question, hits, context, aliases)
         if not scored:

@@ -105,7 +105,8 @@ def shape(question: str) -> QuestionShape:
     >>> shape("what is the ECSF").subject
     'ECSF'
     """
-    text = question.strip().rstrip("?!. ")
+    # A Slack channel name ("what is #gcot") asks about the same thing as the bare word.
+    text = re.sub(r"(?<!\w)#(?=\w)", "", question.strip()).rstrip("?!. ")
     head = text.split(":", 1)[0] if ":" in text else text
     for pattern in _COMPARE:
         match = pattern.search(head)

@@ -181,7 +181,13 @@ class ExtractiveGenerator:
         for candidate in ranked:
             if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:
                 break
-            if candidate in chosen or any(_near_duplicate(candidate, other) for other in chosen):
+            if candidate in chosen:
+                continue
+            twin = next((other for other in chosen if _near_duplicate(candidate, other)), None)
+            if twin is not None:
+                # The same statement in two documents: quote the one from the better-ranked chunk.
+                if candidate.sentence.hit_rank < twin.sentence.hit_rank and candidate.score >= 0.9 * twin.score:
+                    chosen[chosen.index(twin)] = candidate
                 continue
             if _words(chosen) + len(candidate.sentence.text.split()) > self.max_words:
                 continue

@@ -232,6 +232,8 @@ def test_misspelt_visibility_key_is_an_error_not_a_public_document(tmp_path: Pat
 def test_every_format_reaches_the_index_with_its_metadata(tmp_path: Path, settings_factory, embedder) -> None:
     docs = tmp_path / "docs"
     (docs / "restricted").mkdir(parents=True)
+    # Documents without metadata are internal unless their folder says otherwise (fail closed, issue 12).
+    (docs / "_meta.yaml").write_text("visibility: public\n")
     (docs / "restricted" / "_meta.yaml").write_text("visibility: internal\n")
     (docs / "restricted" / "memo.md").write_text("# Memo\n\n## Budget\n\nThe memo budget line is seventeen units.\n")
     write_pdf(docs / "report.pdf", ["Report page one: spectrum.", "Report page two: fibre rollout targets."])

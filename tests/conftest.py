@@ -6,30 +6,13 @@ mocked. The model is loaded once per session and handed to `ingest(embedder=...)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from testkit import CORPUS_DIR, PROJECT_ROOT, RESTRICTED_DIR, make_settings  # noqa: F401 (first: pins the offline env)
 
 from gcot.settings import Settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = PROJECT_ROOT / "corpus"
-RESTRICTED_DIR = PROJECT_ROOT / "tests" / "fixtures" / "restricted"
-
-# Offline and quiet, whatever the developer's shell says; set before anything imports the stack.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    """Settings for a test: everything under `data_dir`, embedded Chroma, no `.env`, no env overrides."""
-    values: dict[str, object] = {"data_dir": data_dir, "chroma_host": None, "chroma_port": None}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PROJECT_ROOT, make_settings
+from testkit import PROJECT_ROOT, make_settings
 from evals.bench_encoder import format_encoder_report, run_encoder_benchmark
 from evals.bench_retrieval import format_report, run_benchmark
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT_ROOT, make_settings
+from testkit import PROJECT_ROOT, make_settings
 from encoder import Embedder, load_embedder
 from encoder.onnx import OnnxEmbedder, ensure_exported, onnx_file, supports_onnx
 
@@ -79,7 +79,7 @@ def test_a_model_folder_it_cannot_export_falls_back_to_torch(tmp_path: Path) -> 
 
 def test_a_cli_process_embeds_queries_without_importing_torch(cache_root: Path, tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from conftest import make_settings; from encoder import load_embedder; "
+        "import sys; from pathlib import Path; from testkit import make_settings; from encoder import load_embedder; "
         f"e = load_embedder(make_settings(Path({str(tmp_path)!r}), embedding_cache_dir=Path({str(cache_root)!r}))); "
         "v = e.embed_query('When did the coalition launch?'); "
         "print(e.backend, v.shape[0], 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"

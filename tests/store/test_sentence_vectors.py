@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import make_settings
+from testkit import make_settings
 from ingest.pipeline import ingest
 from store import open_reader
 from store.sentences import SentenceVectors, decode_vectors, encode_vectors, split_texts

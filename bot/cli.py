@@ -59,7 +59,8 @@ def format_answer(answer) -> str:
         lines.append("Sources:")
         for citation in answer.citations:
             date = f" ({citation.published})" if citation.published else ""
-            where = f", {citation.location}" if citation.location else ""
+            # A top-level section's heading path is just the title: don't print it twice.
+            where = f", {citation.location}" if citation.location and citation.location != citation.title else ""
             lines.append(f"  [{citation.n}] {citation.title}{date}{where} {citation.link}".rstrip())
     return "\n".join(lines)
 

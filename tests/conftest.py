@@ -6,11 +6,11 @@ mocked. The model is loaded once per session and handed to `ingest(embedder=...)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from testkit import CORPUS_DIR, PROJECT_ROOT, RESTRICTED_DIR, make_settings  # noqa: F401 (first: pins the offline env)
+from testkit import CHROMA, CORPUS_DIR, PROJECT_ROOT, RESTRICTED_DIR, ChromaServer, free_port, make_settings  # noqa: F401 (first: pins the offline env)
 
 from gcot.settings import Settings
 
@@ -45,3 +45,15 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings
     assert not result["errors"], result["errors"]
     assert result["chunks_total"] > 0
     return settings
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A real `chroma run` server on a free port of 127.0.0.1, stopped at teardown."""
+    assert CHROMA.is_file(), f"{CHROMA} not found; install chromadb in the venv"
+    server = ChromaServer("127.0.0.1", free_port(), tmp_path / "chroma-server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,81 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from ingest_helpers import IndexView, run_cli
+from testkit import ChromaServer
 
 from ingest.pipeline import ingest
-
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-@dataclass
-class ChromaServer:
-    host: str
-    port: int
-    path: Path
-    process: subprocess.Popen | None = None
-    log: Path | None = None
-
-    def start(self, timeout: float = 120) -> None:
-        self.log = self.path.parent / f"chroma-{self.port}.log"
-        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(CHROMA), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"chroma run exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1) as response:
-                    if response.status == 200 and any("heartbeat" in key for key in json.loads(response.read())):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"chroma run did not answer its heartbeat within {timeout} s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    assert CHROMA.is_file(), f"{CHROMA} not found; install chromadb in the venv"
-    server = ChromaServer("127.0.0.1", _free_port(), tmp_path / "chroma-server")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
 
 def test_ingest_rerun_change_and_delete_through_a_chroma_server(
     tmp_path: Path, chroma_server: ChromaServer, settings_factory, embedder

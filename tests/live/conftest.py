@@ -8,22 +8,9 @@ while documents are added, changed and deleted underneath it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import CHROMA, ChromaServer, free_port
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    assert CHROMA.is_file(), f"{CHROMA} not found; install chromadb in the venv"
-    server = ChromaServer("127.0.0.1", free_port(), tmp_path / "chroma-server")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -3,26 +3,22 @@ a real `chroma run` server, `gcot` subprocesses, and a waiter that polls for an 
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit import free_port  # noqa: F401 (re-exported for the live tests)
 
 REFRESH_S = 0.25
 """The test refresh interval: short, so a swap is seen quickly (the default is 10 s)."""
 ANSWERABLE_WITHIN_S = 15.0
 """Done-when: a new document is answerable within 15 s of its ingest finishing."""
 GCOT = Path(sys.executable).with_name("gcot")
-CHROMA = Path(sys.executable).with_name("chroma")
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
@@ -76,51 +72,6 @@ def env_for(settings, **extra: str) -> dict[str, str]:
 def run_gcot(args: list[str], settings, *, cwd: Path, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(GCOT), *args], cwd=cwd, env=env_for(settings, **extra), capture_output=True,
                           text=True, timeout=timeout, check=False)
-
-
-# --- a real `chroma run` ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ChromaServer:
-    host: str
-    port: int
-    path: Path
-    process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 120) -> None:
-        log = (self.path.parent / f"chroma-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-            start_new_session=True,
-        )
-        wait_for(self._up, timeout=timeout, what="chroma run's heartbeat", interval=0.1)
-
-    def _up(self) -> bool:
-        if self.process.poll() is not None:
-            pytest.fail(f"chroma run exited with {self.process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1) as response:
-                return response.status == 200 and any("heartbeat" in key for key in json.loads(response.read()))
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
 
 
 # --- a serving AnswerService ------------------------------------------------------------------------

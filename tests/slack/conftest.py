@@ -7,7 +7,6 @@ and warmed up; each app gets its own data dir for its SQLite state, so the share
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import uvicorn
 from gcot.settings import Settings
 from slack_events import SIGNING_SECRET
 from slack_standin import APP_TOKEN, BOT_TOKEN, ESCALATION_CHANNEL, OPTOUT_CHANNEL, SlackStandIn
+from testkit import free_port
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +56,6 @@ def slack_settings(corpus_index: Settings, standin: SlackStandIn, data_dir: Path
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RunningApp:

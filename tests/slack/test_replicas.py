@@ -28,7 +28,7 @@ from bot.slack.answering import RATE_LIMITED
 from bot.slack.listeners.actions.feedback import THANKS
 from bot.slack.state.migrate import head_revision
 from bot.slack.store import SlackStore
-from conftest import free_port
+from testkit import free_port
 from pg_helpers import fresh_database
 from slack_events import SIGNING_SECRET, block_action, event_envelope, message, mention, post_action, post_event
 from slack_standin import (

@@ -5,7 +5,6 @@ for the chosen mode, a Slack that cannot be reached, and tokens Slack rejects (t
 """
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from slack_standin import APP_TOKEN, BOT_TOKEN
+from testkit import free_port
 
 GCOT = str(Path(sys.executable).parent / "gcot")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_slack(tmp_path, args, env):

@@ -11,21 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from gcot.sentences import split_sentences
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
-DOCUMENT_SUFFIXES = {".pdf", ".docx", ".html", ".htm"}
+from gcot.sentences import Sentence, split_sentences
 
 _ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _MARKDOWN = re.compile(r"\*\*|__|`|\]\(|^#{1,6}\s|^\s*[-*+]\s|^\s*\d+[.)]\s|\|\s*-{3}|^>\s")
-_FRONT_MATTER_KEY = re.compile(r"^(doc_id|title|doc_type|topics|visibility|published|source_url|summary_of|related_urls):", re.M)
+_FRONT_MATTER_KEY = re.compile(r"^(doc_id|title|doc_type|topics|visibility|published|source_url|summary_of|related_urls):", re.MULTILINE)
 
 
-def problems_of(text: str) -> list[str]:
-    """Every way the sentences of `text` break the rules, as readable lines (empty when all is well)."""
+def problems_in(sentences) -> list[str]:
+    """Every way these sentences break the rules, as readable lines (empty when all is well)."""
     found = []
-    for sentence in split_sentences(text):
+    for sentence in sentences:
         words = sentence.text.split()
         first = words[0] if words else ""
         if _MARKDOWN.search(sentence.text) or "doc_id" in sentence.text or _FRONT_MATTER_KEY.search(sentence.text):
@@ -37,6 +33,11 @@ def problems_of(text: str) -> list[str]:
         if not _ENDS_SENTENCE.search(sentence.text):
             found.append(f"ends mid-sentence: {sentence.text!r}")
     return found
+
+
+def problems_of(text: str) -> list[str]:
+    """`problems_in` the sentences `split_sentences` finds in `text`."""
+    return problems_in(split_sentences(text))
 
 
 def test_wrapped_paragraphs_lists_and_tables_are_segmented_by_structure():
@@ -79,16 +80,162 @@ def test_no_fragment_in_any_chunk_of_the_corpus_index(corpus_index):
     assert problems == [], "\n".join(problems[:40])
 
 
-def _fixture_documents() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file())
+def test_the_checker_catches_fragments_markup_and_metadata():
+    """The checker itself must fail on broken input, or the fixture and corpus tests prove nothing."""
+    broken = [
+        Sentence("legally enforceable duty on providers.", 0, "paragraph", "", 0),  # starts mid-sentence
+        Sentence("The UK law that put a stronger", 1, "paragraph", "", 1),  # ends mid-sentence
+        Sentence("It is **law**.", 2, "paragraph", "", 2),
+        Sentence("See (doc_id uk-act) for details.", 3, "paragraph", "", 3),
+        Sentence("title: The Act", 4, "item", "", 4),
+        Sentence("The Act received Royal Assent in 2021.", 5, "paragraph", "", 5),  # the only good one
+        Sentence("a list item needs no full stop", 6, "item", "", 6),  # nor this: items are the author's unit
+    ]
+    found = problems_in(broken)
+    assert [line.split(":")[0] for line in found] == [
+        "starts mid-sentence", "ends mid-sentence", "markup or metadata", "markup or metadata", "markup or metadata",
+    ]
+    assert not_authored(broken[5:6], {"The Act received Royal Assent in 2021."}) == []
+    assert not_authored(broken[:2], {"The UK law that put a stronger duty on providers."}) != []
 
 
-@pytest.mark.parametrize("path", _fixture_documents() or [pytest.param(None, marks=pytest.mark.skip(reason="no PDF/DOCX/HTML fixtures yet"))])
-def test_no_fragment_in_document_fixtures(path):
-    from ingest.loaders import LoadError, load_document
+# --- PDF, DOCX and HTML fixtures, written here at test time ------------------------------------------
 
-    try:
-        document = load_document(path, path.parent)
-    except LoadError as exc:  # fixtures made to fail loading (encrypted, empty) are the loader tests' business
-        pytest.skip(f"{path.name} does not load: {exc}")
-    assert problems_of(document.text) == []
+# Prose the fixtures are made of: every extracted paragraph sentence must be one of these, whole.
+_PARAGRAPHS = [
+    ("The coalition funds open interfaces between radio units and the software that runs them. Members agreed "
+    "that every pilot network publishes its test results within six months, and that the shared laboratory "
+    "keeps the test equipment calibrated for all members alike."),
+    ("This report covers the pilot networks built between 2024 and 2026 in the partner countries. It does not "
+    "cover spectrum auctions, which a separate working group reviews each year."),
+    ("Operators that join after the first year follow the same rules, but they may ask the steering group for "
+    "a longer reporting period when their networks are smaller than five hundred sites."),
+    ("The laboratory tested forty radio units from nine vendors and published every failure with the vendor's "
+    "reply beside it. Most failures were fixed within one release, and the rest were listed as known issues "
+    "for the next interoperability event."),
+]
+_HEADINGS = [("1 Introduction", 1), ("1.1 Scope", 2), ("2 Membership", 1), ("3 Results", 1)]
+_RUNNING_HEADER = "Open RAN Coalition - Pilot Report 2026 (draft)"
+_AUTHORED = {piece.text for paragraph in _PARAGRAPHS for piece in split_sentences(paragraph)}
+
+
+def not_authored(sentences, authored: set[str]) -> list[str]:
+    """Paragraph sentences that are not one of the authored sentences, whole (a fragment, a merge, a header)."""
+    return [f"not an authored sentence: {s.text!r}" for s in sentences if s.kind == "paragraph" and s.text not in authored]
+
+
+def _write_pdf(path: Path) -> Path:
+    """Three pages: wrapped paragraphs, one word hyphenated across a line end, a running header and page numbers."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    pdf, (_, height) = canvas.Canvas(str(path), pagesize=A4), A4
+    state = {"page": 1, "y": 0.0}
+
+    def furniture() -> None:
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(72, height - 40, _RUNNING_HEADER)
+        pdf.drawString(72, 30, f"Page {state['page']} of 3")
+        state["y"] = height - 90
+
+    def wrap(text: str, hyphenate: str) -> list[str]:
+        lines, line = [], ""
+        for word in text.split():
+            trial = f"{line} {word}".strip()
+            if stringWidth(trial, "Helvetica", 11) <= 300:
+                line = trial
+            elif word == hyphenate:  # the word breaks across the line end: "inter-" / "faces"
+                lines.append(f"{line} {word[: len(word) // 2]}-")
+                line = word[len(word) // 2 :]
+            else:
+                lines.append(line)
+                line = word
+        return [*lines, line]
+
+    furniture()
+    for number, ((heading, level), paragraph) in enumerate(zip(_HEADINGS, _PARAGRAPHS, strict=True)):
+        if number >= 2:  # one section a page from here: the header and footer repeat on three pages
+            pdf.showPage()
+            state["page"] += 1
+            furniture()
+        pdf.setFont("Helvetica-Bold", 16 if level == 1 else 13)
+        pdf.drawString(72, state["y"], heading)
+        state["y"] -= 26
+        pdf.setFont("Helvetica", 11)
+        for line in wrap(paragraph, hyphenate="interfaces"):
+            pdf.drawString(72, state["y"], line)
+            state["y"] -= 14
+        state["y"] -= 10
+    pdf.save()
+    return path
+
+
+def _write_docx(path: Path) -> Path:
+    """Heading styles, and paragraphs whose lines are broken by hand (a soft line break mid-sentence)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Pilot report", level=0)
+    for (heading, level), paragraph in zip(_HEADINGS, _PARAGRAPHS, strict=True):
+        document.add_heading(heading, level=level)
+        words = paragraph.split()
+        run = document.add_paragraph().add_run(" ".join(words[:9]))
+        run.add_break()  # a line break inside the first sentence, as a wrapped paragraph pasted into Word
+        run.add_text(" ".join(words[9:]))
+    document.save(str(path))
+    return path
+
+
+def _write_html(path: Path) -> Path:
+    """h1/h2 headings, paragraphs wrapped over several source lines, a nav bar and a footer."""
+    body = []
+    for (heading, level), paragraph in zip(_HEADINGS, _PARAGRAPHS, strict=True):
+        words = paragraph.split()
+        wrapped = "\n    ".join(" ".join(words[i : i + 8]) for i in range(0, len(words), 8))
+        body.append(f"<h{level}>{heading}</h{level}>\n<p>{wrapped}</p>")
+    path.write_text(
+        "<!doctype html><html><head><title>Pilot report</title></head><body>\n"
+        "<nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>\n<main><article>\n"
+        + "\n".join(body)
+        + "\n</article></main>\n<footer>Copyright 2026 Open RAN Coalition</footer></body></html>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+_WRITERS = {"pdf": _write_pdf, "docx": _write_docx, "html": _write_html}
+
+
+@pytest.fixture(scope="module")
+def chunker():
+    from gcot.settings import Settings
+    from ingest.chunking import Chunker, TokenCounter
+
+    settings = Settings(_env_file=None)
+    # Small chunks, so chunk boundaries fall inside paragraphs and the fragment rule is exercised too.
+    return Chunker(TokenCounter(settings.model_path()), max_tokens=40, overlap_tokens=8)
+
+
+_PDF_HEADINGS_IN_TEXT = pytest.mark.xfail(
+    strict=True,
+    reason="known bug, reported to ingest's owner: ingest.loaders.pdf_sections puts a PDF heading's line into the "
+    "section text as a paragraph ('1 Introduction'), so split_sentences returns it as a sentence",
+)
+
+
+@pytest.mark.parametrize("suffix", ["docx", "html", pytest.param("pdf", marks=_PDF_HEADINGS_IN_TEXT)])
+def test_no_fragment_in_document_fixtures(suffix: str, tmp_path: Path, chunker) -> None:
+    from ingest.loaders import load_document
+
+    path = _WRITERS[suffix](tmp_path / f"report.{suffix}")
+    document = load_document(path, tmp_path)
+    whole = split_sentences(document.text)
+    assert {s.text for s in whole if s.kind == "paragraph"} == _AUTHORED  # nothing lost, nothing cut
+    assert problems_in(whole) == []
+    chunks = chunker.split(document, content_hash="0" * 16)
+    assert len(chunks) > len(_PARAGRAPHS)  # the small budget cut paragraphs into several chunks
+    problems = [f"{c.chunk_id}: {p}" for c in chunks for s in [split_sentences(c.text)] for p in problems_in(s) + not_authored(s, _AUTHORED)]
+    assert problems == [], "\n".join(problems)
+    text = "\n".join(c.text for c in chunks)
+    assert _RUNNING_HEADER not in text and "Page 1 of 3" not in text and "Copyright" not in text

@@ -5,7 +5,7 @@ Both implement the runner's one-method protocol, `ask(question, *, audience, his
 - `Bm25Baseline`: BM25 only (the project's lexical index, filtered by the audience), the top 4
   chunks stuffed into the answer.
 - `NaiveLangChainBaseline`: the recipe a user would write first: `langchain_chroma.Chroma` over the
-  same chunk collections (one per visibility, all searched) with `HuggingFaceEmbeddings`,
+  same chunk collections (one per visibility, all searched) with the same model's embeddings,
   similarity search, no filter, no threshold, the chunks stuffed into the answer. It ignores the
   audience on purpose; the leaks it shows are the finding.
 
@@ -71,13 +71,34 @@ class Bm25Baseline:
         return stuffed_answer(question, audience, hits, generator=self.name)
 
 
+class EncoderEmbeddings:
+    """The LangChain `Embeddings` interface over the project's query encoder (`load_embedder`).
+
+    The naive recipe's `HuggingFaceEmbeddings` loads torch and sentence-transformers (seconds of
+    import and hundreds of MiB) to embed a few hundred short questions; the query encoder embeds the
+    same model's vectors with ONNX Runtime (int8 by default, torch only if no export can be made).
+    Duck-typed rather than subclassed so importing this module does not import LangChain.
+    """
+
+    def __init__(self, settings: Settings, *, embedder=None) -> None:
+        from encoder import load_embedder
+
+        self.embedder = embedder or load_embedder(settings, purpose="query")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_documents(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text).tolist()
+
+
 class NaiveLangChainBaseline:
     """Dense similarity search through LangChain over the same Chroma collections, no filter.
 
     Args:
         settings: where the index is; the collection name and model come from it.
-        embeddings: a LangChain `Embeddings`. Defaults to `HuggingFaceEmbeddings` on the configured
-            model folder with normalised embeddings (as the index was built).
+        embeddings: a LangChain `Embeddings`. Defaults to `EncoderEmbeddings`: the configured model's
+            normalised embeddings (as the index was built) from the query encoder, not torch.
     """
 
     name = "naive_langchain"
@@ -87,16 +108,12 @@ class NaiveLangChainBaseline:
         from langchain_chroma import Chroma
 
         from encoder import model_info, offline_env
-        from store.chroma import chroma_client, chunk_collection_name, collection_name
         from store import ALL_VISIBILITIES
+        from store.chroma import chroma_client, chunk_collection_name, collection_name
 
         offline_env()
         if embeddings is None:
-            from langchain_huggingface import HuggingFaceEmbeddings
-
-            embeddings = HuggingFaceEmbeddings(
-                model_name=str(settings.model_path()), encode_kwargs={"normalize_embeddings": True}
-            )
+            embeddings = EncoderEmbeddings(settings)
         base = collection_name(settings.collection_prefix, *model_info(settings.model_path()))
         client = chroma_client(settings)
         # The index keeps one collection per visibility; the naive recipe searches all of them, unfiltered.

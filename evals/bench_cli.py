@@ -68,6 +68,22 @@ def bench_retrieval(
     typer.echo(json.dumps(result) if as_json else format_report(result))
 
 
+@bench_app.command("ef-search")
+def bench_ef_search(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Data dir of a built index, e.g. .data/bench/retrieval/synthetic-100000-<version>.")],
+    values: Annotated[Optional[list[int]], typer.Option("--ef", min=10, help="HNSW ef_search to try; repeat. Defaults to 100, 200, 400, 800.")] = None,
+    n_questions: Annotated[int, typer.Option("--n-questions", min=1, help="Answerable questions embedded as queries.")] = 50,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Interleaved passes over the values.")] = 1,
+) -> None:
+    """Filtered recall@10 (vs exact search) and dense query p50/p95 of one index at each ef_search. Leaves the last value set."""
+    from evals.bench_retrieval import ef_search_sweep
+    from gcot.cli_support import load_settings
+
+    load_settings()
+    for row in ef_search_sweep(data_dir, values or (100, 200, 400, 800), n_questions=n_questions, rounds=rounds):
+        typer.echo(json.dumps(row))
+
+
 @bench_app.command("reload")
 def bench_reload(
     corpus: Annotated[Path, typer.Option("--corpus", help="Folder ingested as the real index.")] = Path("corpus"),

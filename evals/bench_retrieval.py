@@ -391,6 +391,58 @@ def _serving_rss(settings: Settings, questions: list[str]) -> float | None:
         return None
 
 
+_EF_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+from evals.bench_retrieval import pick_questions, filter_cost
+from gcot.settings import Settings
+data_dir, cache, questions, n, ef = sys.argv[1:6]
+settings = Settings(_env_file=None, data_dir=Path(data_dir), chroma_host=None, chroma_port=None,
+                    embedding_cache_dir=Path(cache), chroma_hnsw_ef_search=int(ef))
+load = os.getloadavg()
+result = filter_cost(settings, [q.question for q in pick_questions(Path(questions), int(n))])
+print(json.dumps({**result, "ef_search": int(ef), "load_average": [round(x, 2) for x in load]}))
+"""
+
+
+def filter_cost(settings: Settings, texts: list[str]) -> FilterCost:
+    """`_filter_cost` on the index in `settings`, opened as a serving process does (so its
+    `chroma_hnsw_ef_search` is applied to the collections first)."""
+    from encoder import load_embedder
+    from store import open_reader
+
+    embedder = load_embedder(settings)
+    snapshot = open_reader(settings).snapshot()
+    chunks, vectors, _records = _read_index(settings)
+    visibility = np.array([c.metadata["visibility"] for c in chunks])
+    return _filter_cost(snapshot, [embedder.embed_query(t) for t in texts], settings.visibilities_for("industry"),
+                        ids=[c.chunk_id for c in chunks], vectors=vectors, visibility=visibility)
+
+
+def ef_search_sweep(data_dir: Path, values: Sequence[int], *, questions: Path = DEFAULT_QUESTIONS, n_questions: int = 50,
+                    cache_dir: Path | None = None, rounds: int = 1) -> list[dict]:
+    """Filtered recall@10 and dense query p50/p95 of one built index at each HNSW `ef_search` value.
+
+    Each value runs in a fresh process (Chroma keeps a loaded HNSW index for the process's life), in
+    `rounds` interleaved passes so load on a shared machine hits every value alike. Leaves the index
+    set to the last value.
+    """
+    import json
+    import subprocess
+    import sys
+
+    cache = Path(cache_dir or Path(data_dir).parent / "models")
+    rows = []
+    for _round in range(rounds):
+        for ef in values:
+            done = subprocess.run(
+                [sys.executable, "-c", _EF_SCRIPT, str(data_dir), str(cache), str(questions), str(n_questions), str(ef)],
+                capture_output=True, text=True, timeout=3600, check=True,
+            )
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
+
+
 def pick_questions(path: Path, n: int) -> list:
     """`n` answerable, single-turn eval questions, spread evenly over the file (hence its categories)."""
     from evals.dataset import load_questions

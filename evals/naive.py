@@ -2,8 +2,8 @@
 
 pypdf text of every page joined, LangChain `RecursiveCharacterTextSplitter(chunk_size=1000,
 chunk_overlap=200)`, all-MiniLM-L6-v2 (normalised, cut at its 256-token window as the recipe does
-silently) and BM25 (the project's bm25s index over the chunk text alone: English stop words and
-stemming). Built in memory from the `--corpus` folders, so it shares nothing with the assistant's
+silently; embedded with the project's query encoder, ONNX, so the eval needs no torch) and BM25
+(the project's bm25s index over the chunk text alone: English stop words and stemming). Built in memory from the `--corpus` folders, so it shares nothing with the assistant's
 extraction or chunking; doc_ids follow the ingest job's rule so both are scored on the same ids.
 
 Systems (all retrieve 10 chunks and stuff the top 4 into the answer, like `evals.baselines`):
@@ -64,7 +64,7 @@ class NaiveIndex:
     """BM25 and dense search over the naive chunks (built once, shared by the three systems)."""
 
     def __init__(self, corpus: Sequence[Path], settings: Settings, *, embedder=None) -> None:
-        from encoder import Embedder
+        from encoder import load_embedder
         from store.chroma import StoredChunk
         from store.lexical import LexicalIndex
 
@@ -72,7 +72,9 @@ class NaiveIndex:
         self.by_id = {chunk_id: (doc_id, text) for chunk_id, doc_id, text in self.chunks}
         stored = [StoredChunk(cid, text, {"doc_id": doc, "visibility": "public"}) for cid, doc, text in self.chunks]
         self.lexical = LexicalIndex.build(stored, version="naive")
-        self.embedder = embedder or Embedder(settings.model_path(), batch_size=settings.embedding_batch_size)
+        # The query encoder embeds the chunks too: a few hundred in-memory chunks do not justify importing
+        # torch (the ingest's document encoder) in an eval that otherwise never needs it.
+        self.embedder = embedder or load_embedder(settings, purpose="query")
         self.vectors = np.asarray(self.embedder.embed_documents([text for _, _, text in self.chunks]), dtype=np.float32)
         self.ids = [cid for cid, _, _ in self.chunks]
 

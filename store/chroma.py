@@ -12,6 +12,7 @@ is never used.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ import numpy as np
 from gcot.settings import Settings
 from store.records import ALL_VISIBILITIES, most_restricted
 
+_log = logging.getLogger(__name__)
 _ADD_BATCH = 5000  # Chroma accepts at most 5,461 records per call
 
 
@@ -191,6 +193,28 @@ def location(settings: Settings) -> str:
     return str(settings.chroma_path)
 
 
+def hnsw_ef_search(collection: Any) -> int | None:
+    """The collection's configured HNSW `ef_search`, None when it has no HNSW configuration (e.g. SPANN)."""
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    value = hnsw.get("ef_search")
+    return int(value) if value is not None else None
+
+
+def apply_ef_search(collection: Any, ef_search: int) -> None:
+    """Set `ef_search` on an HNSW collection when it differs: an index built before the setting (or with
+    another value) searches as configured without a rebuild. ef_search is a search-time parameter, so
+    Chroma accepts the change on an existing collection; a failure only leaves the old value."""
+    current = hnsw_ef_search(collection)
+    if current is None or current == ef_search:
+        return
+    try:
+        collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+    except Exception as exc:  # noqa: BLE001 -- a read-only or older server must not stop serving
+        _log.warning("chroma ef_search not changed", extra={"collection": collection.name, "error": str(exc)[:200]})
+    else:
+        _log.info("chroma ef_search changed", extra={"collection": collection.name, "from": current, "to": ef_search})
+
+
 def open_chunk_collections(client: Any, settings: Settings, base: str, *, create: bool, model_name: str = "",
                            dimension: int = 0) -> dict[str, VectorStore]:
     """The per-visibility chunk collections of one index, created when `create` is set."""
@@ -201,11 +225,12 @@ def open_chunk_collections(client: Any, settings: Settings, base: str, *, create
             collection = client.get_or_create_collection(
                 name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": settings.chroma_hnsw_ef_search}},
                 metadata={"embedding_model": model_name, "dimension": dimension, "visibility": visibility},
             )
         else:
             collection = client.get_collection(name, embedding_function=None)
+        apply_ef_search(collection, settings.chroma_hnsw_ef_search)
         stores[visibility] = VectorStore(collection, location=location(settings), visibility=visibility)
     return stores
 

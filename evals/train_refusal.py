@@ -59,7 +59,9 @@ def clapnq_calibration_half(dataset_dir: Path, embedder) -> tuple[list[dict[str,
     return rows, labels
 
 
-def fit(rows: list[dict[str, float]], labels: list[int], *, c: float = 1.0, n_gcot: int | None = None) -> dict:
+def fit(
+    rows: list[dict[str, float]], labels: list[int], *, c: float = 1.0, n_gcot: int | None = None, features: tuple[str, ...] = FEATURES,
+) -> dict:
     """Logistic regression on standardised features; the threshold maximises out-of-fold balanced accuracy.
 
     Args:
@@ -67,13 +69,14 @@ def fit(rows: list[dict[str, float]], labels: list[int], *, c: float = 1.0, n_gc
         c: inverse regularisation strength.
         n_gcot: how many leading rows are gcot dev questions: the operating point is chosen on those
             (the assistant's own domain), even when ClapNQ rows help fit the weights. Defaults to all.
+        features: the feature names to fit on (to compare feature sets on the same rows). Defaults to FEATURES.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    x = np.array([[row.get(name, 0.0) for name in FEATURES] for row in rows])
+    x = np.array([[row.get(name, 0.0) for name in features] for row in rows])
     y = np.array(labels)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=2000))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)

@@ -205,6 +205,10 @@ def pdf_sections(paragraphs) -> list[Section]:
             sections.append(Section(text, path, starts[0][1], tuple(starts)))
             text, starts = "", []
         path = paragraph.heading_path
+        if paragraph.kind == "heading":
+            # A heading is carried by the heading path (and the embedded prefix), as in Markdown;
+            # in the text it would be quoted as if it were a sentence.
+            continue
         if text:
             # Table rows stay one per line; paragraphs are separated by a blank line.
             text += "\n" if kind == paragraph.kind == "table" else "\n\n"

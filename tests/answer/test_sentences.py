@@ -217,14 +217,7 @@ def chunker():
     return Chunker(TokenCounter(settings.model_path()), max_tokens=40, overlap_tokens=8)
 
 
-_PDF_HEADINGS_IN_TEXT = pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported to ingest's owner: ingest.loaders.pdf_sections puts a PDF heading's line into the "
-    "section text as a paragraph ('1 Introduction'), so split_sentences returns it as a sentence",
-)
-
-
-@pytest.mark.parametrize("suffix", ["docx", "html", pytest.param("pdf", marks=_PDF_HEADINGS_IN_TEXT)])
+@pytest.mark.parametrize("suffix", ["docx", "html", "pdf"])
 def test_no_fragment_in_document_fixtures(suffix: str, tmp_path: Path, chunker) -> None:
     from ingest.loaders import load_document
 

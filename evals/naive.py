@@ -3,8 +3,9 @@
 pypdf text of every page joined, LangChain `RecursiveCharacterTextSplitter(chunk_size=1000,
 chunk_overlap=200)`, all-MiniLM-L6-v2 (normalised, cut at its 256-token window as the recipe does
 silently; embedded with the project's query encoder, ONNX, so the eval needs no torch) and BM25
-(the project's bm25s index over the chunk text alone: English stop words and stemming). Built in memory from the `--corpus` folders, so it shares nothing with the assistant's
-extraction or chunking; doc_ids follow the ingest job's rule so both are scored on the same ids.
+(the project's bm25s index over the chunk text alone: English stop words and stemming). Built in
+memory from the `--corpus` folders, so it shares nothing with the assistant's extraction or
+chunking; doc_ids follow the ingest job's rule so both are scored on the same ids.
 
 Systems (all retrieve 10 chunks and stuff the top 4 into the answer, like `evals.baselines`):
     naive_bm25   BM25 only

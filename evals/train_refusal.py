@@ -87,6 +87,7 @@ def fit(
     model.fit(x, np.array(labels))
     scaler, classifier = model.steps[0][1], model.steps[1][1]
     return {
+        "features": list(features),
         "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
         "coef": classifier.coef_[0].tolist(), "intercept": float(classifier.intercept_[0]),
         "threshold": threshold,
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         sources["clapnq_first_half"] = len(extra_rows)
     fitted = fit(rows, labels, c=args.c, n_gcot=sources["gcot_dev"])
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    payload = {"format": FORMAT_VERSION, "version": version, "features": list(FEATURES), **fitted,
+    payload = {"format": FORMAT_VERSION, "version": version, **fitted,
                "trained_on": sources, "questions_file": str(args.questions.name), "split": "dev", "C": args.c}
     args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)

@@ -57,6 +57,8 @@ class RetrievedChunk(BaseModel):
     score: float
     text: str = Field(default="", repr=False)
     metadata: dict[str, Any] = Field(default_factory=dict, repr=False)
+    parts: list[RetrievedChunk] = Field(default_factory=list, repr=False)
+    """For a passage (`bot/retrieve/passages.py`): the chunks its text joins, in document order; else empty."""
 
 
 class Answer(BaseModel):

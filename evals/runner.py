@@ -204,7 +204,8 @@ def run_system(
 
 def _cited_texts(answer: Answer, ranked: Sequence[RetrievedChunk]) -> list[str]:
     """The text of every chunk the answer cites (a citation may name several chunks of one document)."""
-    texts = {hit.chunk_id: hit.text for hit in [*ranked, *answer.retrieved]}
+    hits = [*ranked, *answer.retrieved]
+    texts = {hit.chunk_id: hit.text for hit in [*hits, *(part for hit in hits for part in hit.parts)]}
     cited: list[str] = []
     for citation in answer.citations:
         chunk_ids = list(getattr(citation, "chunk_ids", None) or [citation.chunk_id])

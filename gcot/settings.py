@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         validation_alias="GCOT_AUDIENCE_VISIBILITY",
     )
     """Which document visibilities each audience may read (JSON in the environment)."""
+    passage_before: int = Field(default=2, ge=0, validation_alias="GCOT_PASSAGE_BEFORE")
+    passage_after: int = Field(default=2, ge=0, validation_alias="GCOT_PASSAGE_AFTER")
+    """A retrieved PDF chunk is read with this many chunks before / after it in its document
+    (bot/retrieve/passages.py). 0 and 0: chunks alone. Chosen on the pdf-qa tuning set."""
+    passage_paged_only: bool = Field(default=True, validation_alias="GCOT_PASSAGE_PAGED_ONLY")
+    """Widen only chunks of paged documents (PDF); Markdown, DOCX and HTML chunks follow sections."""
     refusal_threshold: float | None = Field(default=None, validation_alias="GCOT_REFUSAL_THRESHOLD")
     """Decline when the refusal classifier's P(answerable) is below this. Defaults to the operating point
     chosen on the dev split and shipped with the model (bot/answer/refusal_model.json)."""

@@ -100,6 +100,19 @@ class IndexSnapshot:
         chunks = self.collections[normalise_visibility(record.visibility)].get(list(record.chunk_ids))
         return sorted(chunks, key=lambda c: int(c.metadata.get("chunk_index", 0)))
 
+    def neighbour_ids(self, chunk_id: str, *, before: int = 1, after: int = 1) -> list[str]:
+        """Ids of `chunk_id` and up to `before` / `after` chunks around it in its document, in order.
+
+        Only this version's chunks of the same document (so of the same visibility); [] for a chunk
+        this version does not hold.
+        """
+        doc_id = chunk_id.rsplit(":", 2)[0]
+        record = self.records.get(doc_id)
+        if record is None or chunk_id not in record.chunk_ids:
+            return []
+        position = record.chunk_ids.index(chunk_id)
+        return list(record.chunk_ids[max(0, position - before) : position + after + 1])
+
     def heartbeat(self) -> bool:
         """True when Chroma answers."""
         return bool(self._heartbeat())

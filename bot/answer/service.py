@@ -21,6 +21,7 @@ from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.types import Answer, Citation, RetrievedChunk, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
+from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
 from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, strip_slack_markup
 from gcot.settings import Settings
 from store.sentences import SentenceVectors
@@ -63,6 +64,8 @@ class AnswerService:
         self.retriever = retriever
         self.settings = settings
         self.k = k
+        self.passage_window = PassageWindow(before=settings.passage_before, after=settings.passage_after,
+                                            paged_only=settings.passage_paged_only)
         self.generator = generator or settings.generator
         self.refusal_model = RefusalModel.load()
         # GCOT_REFUSAL_THRESHOLD overrides the operating point chosen on dev and stored with the model.
@@ -135,8 +138,7 @@ class AnswerService:
         answer.standalone_question = standalone.text
         query = view.glossary.expand(standalone.text)
         t0 = time.perf_counter()
-        hits = self.retriever.search(query, k=self.k, visibilities=self.settings.visibilities_for(audience), snapshot=view.snapshot)
-        hits = self._cover_parts(standalone.question, hits, view, self.settings.visibilities_for(audience))
+        hits = self._retrieve(standalone.question, query, view, self.settings.visibilities_for(audience), k=self.k)
         answer.timings["retrieve_ms"] = _ms(t0)
         answer.retrieved = hits
         if not hits:
@@ -145,7 +147,8 @@ class AnswerService:
 
         t0 = time.perf_counter()
         visibilities = self.settings.visibilities_for(audience)
-        draft = tools.extractive.draft(standalone.question, hits, context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
+        units = draft_units(hits)  # a passage is quoted chunk by chunk, each with its own page
+        draft = tools.extractive.draft(standalone.question, units, context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
         features = evidence_features(tools.scorer, draft, query, standalone.question, hits, visibilities)
         answer.confidence = round(self.refusal_model.probability(features), 4) if draft.sentences else 0.0
         if not draft.sentences or answer.confidence < self.refusal_threshold:
@@ -161,7 +164,7 @@ class AnswerService:
             return self._finish(answer, started)
 
         if tools.llm is not None:
-            outcome = tools.llm.generate(standalone, hits)
+            outcome = tools.llm.generate(standalone, units)
             if outcome.draft is not None:
                 draft, answer.generator = outcome.draft, "llm"
             else:
@@ -189,17 +192,17 @@ class AnswerService:
         standalone = make_standalone(cleaned, history)
         query = view.glossary.expand(standalone.text)
         visibilities = self.settings.visibilities_for(audience)
-        hits = self._cover_parts(standalone.question, self.retriever.search(query, k=self.k, visibilities=visibilities, snapshot=view.snapshot), view, visibilities)
+        hits = self._retrieve(standalone.question, query, view, visibilities, k=self.k)
         if not hits:
             return None
-        draft = tools.extractive.draft(standalone.question, hits, context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
+        draft = tools.extractive.draft(standalone.question, draft_units(hits), context=standalone.context, aliases=_aliases(view.glossary, standalone.question, tools.scorer))
         return evidence_features(tools.scorer, draft, query, standalone.question, hits, visibilities) if draft.sentences else None
 
     def retrieve(self, query: str, *, audience: str = "staff", k: int = 8) -> list[RetrievedChunk]:
-        """Hybrid retrieval alone, with the same cleaning, expansion and audience filter as `ask`."""
+        """Retrieval alone (passages, as `ask` reads them), with the same cleaning, expansion and audience filter."""
         view = self.retriever.live.current()
-        cleaned = view.glossary.expand(strip_slack_markup(query))
-        return self.retriever.search(cleaned, k=k, visibilities=self.settings.visibilities_for(audience), snapshot=view.snapshot)
+        cleaned = strip_slack_markup(query)
+        return self._retrieve(cleaned, view.glossary.expand(cleaned), view, self.settings.visibilities_for(audience), k=k)
 
     def ready(self) -> dict[str, Any]:
         """Readiness: the serving version has chunks, Chroma answers; `index_version` names that version."""
@@ -232,7 +235,15 @@ class AnswerService:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str]) -> list[RetrievedChunk]:
+    def _retrieve(self, question: str, query: str, view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
+        """The k passages `ask` reads: hybrid hits, both sides of a comparison, widened to passages."""
+        # A chunk inside a better-ranked passage opens none of its own: fetch more to still fill k.
+        fetch = k if self.passage_window.empty else 2 * k
+        hits = self.retriever.search(query, k=fetch, visibilities=visibilities, snapshot=view.snapshot)
+        hits = self._cover_parts(question, hits, view, visibilities, k=fetch)
+        return expand_to_passages(hits, view.snapshot, self.passage_window, k=k)
+
+    def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
         """For a comparison, search each side on its own too, so both sides' documents are read.
 
         "How do UK and US approaches differ?" ranks UK documents first; the answer needs the best
@@ -252,7 +263,7 @@ class AnswerService:
         for group in [*zip(*per_side), hits]:
             for hit in group:
                 merged.setdefault(hit.chunk_id, hit)
-        return list(merged.values())[: self.k]
+        return list(merged.values())[:k]
 
     def _tools(self, view: ServingView) -> _Tools:
         """The generators over `view`'s scorer, made once per version (cheap: they only hold references)."""

@@ -8,9 +8,10 @@ matched chunk's id, score and metadata, and lists its chunks in `parts` so that 
 can quote (and cite the page of) each one. A chunk already inside a better-ranked passage does not
 open a passage of its own.
 
-Measured on the pdf-qa tuning set (350 questions, five PDFs; evals/RESULTS.md): see the closing
-figures there. Only paged documents (PDFs) are expanded by default: Markdown, DOCX and HTML chunks
-follow the author's sections, so a neighbour there is another topic.
+On the pdf-qa tuning set (350 questions, five PDFs; evals/RESULTS.md) two chunks either side took
+hit@1 from 0.431 to 0.614 and hit@5 from 0.691 to 0.846, at about 3,000 characters per passage.
+Only paged documents (PDFs) are widened by default: Markdown, DOCX and HTML chunks follow the
+author's sections, so a neighbour there is another topic.
 """
 
 from __future__ import annotations

@@ -69,8 +69,9 @@ def _write_pdf(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory, embedder):
-    from ingest.pipeline import ingest
     from testkit import make_settings
+
+    from ingest.pipeline import ingest
 
     root = tmp_path_factory.mktemp("passages")
     docs = root / "docs"
@@ -108,7 +109,7 @@ def test_a_pdf_hit_is_read_with_its_neighbours_in_document_order(index, embedder
     part_ids = [part.chunk_id for part in first.parts]
     position = order.index(first.chunk_id)
     assert part_ids == order[max(0, position - 2) : position + 3]  # two before, the match, two after
-    assert [p for p in first.parts if p.chunk_id == first.chunk_id][0].text in first.text
+    assert next(p for p in first.parts if p.chunk_id == first.chunk_id).text in first.text
     # The chunker's overlap is not repeated where neighbours are joined.
     assert len(first.text) < sum(len(part.text) for part in first.parts) or all(
         int(b.metadata["char_start"]) >= int(a.metadata["char_end"]) for a, b in zip(first.parts, first.parts[1:])

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     collections and, when it differs, to existing ones as they are opened (no rebuild). On the 100k-chunk
     benchmark index (built with Chroma's default construction settings) ef 100 found 0.663 of the exact
     top 10 and ef 400 0.760, at about 11% more query time; the construction settings are the next lever."""
+    dense_exact_max_chunks: int = Field(default=200_000, ge=0, validation_alias="GCOT_DENSE_EXACT_MAX_CHUNKS")
+    """A visibility collection of at most this many chunks is searched exactly: its vectors are held in
+    memory (~1.5 KiB a chunk) and every one is scored, so recall is 1 instead of HNSW's approximation.
+    Larger collections use HNSW; 0 always uses HNSW."""
     ingest_lock_stale_s: float = Field(default=900.0, validation_alias="GCOT_INGEST_LOCK_STALE_S")
     """With a Chroma server: an ingest lock without a heartbeat for this long is taken over."""
     lexical_cache_grace_s: float = Field(default=3600.0, validation_alias="GCOT_LEXICAL_CACHE_GRACE_S")

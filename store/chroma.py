@@ -132,6 +132,12 @@ class VectorStore:
             )
         ]
 
+    def query_ids(self, embedding: np.ndarray, *, k: int = 20) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of this collection's top k, without reading texts or metadata."""
+        result = self.collection.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k,
+                                       include=["distances"])
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
     def metadatas(self, *, page_size: int = 5000) -> Iterator[dict[str, Any]]:
         """Every chunk's metadata (no texts), in pages."""
         offset = 0
@@ -142,15 +148,21 @@ class VectorStore:
                 return
             offset += page_size
 
-    def similarities(self, embedding: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
-        """Cosine similarity of `embedding` to the stored (normalised) vectors of `ids`."""
+    def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """(ids found, their stored unit-length embeddings as rows), in Chroma's order."""
         if not ids:
-            return {}
+            return [], np.zeros((0, 0), dtype=np.float32)
         page = self.collection.get(ids=list(ids), include=["embeddings"])
         if not page["ids"]:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return list(page["ids"]), np.asarray(page["embeddings"], dtype=np.float32)
+
+    def similarities(self, embedding: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of `embedding` to the stored (normalised) vectors of `ids`."""
+        found, vectors = self.vectors(ids)
+        if not found:
             return {}
-        vectors = np.asarray(page["embeddings"], dtype=np.float32)
-        return dict(zip(page["ids"], (vectors @ np.asarray(embedding, dtype=np.float32)).tolist(), strict=True))
+        return dict(zip(found, (vectors @ np.asarray(embedding, dtype=np.float32)).tolist(), strict=True))
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
         """Replace the metadata of stored chunks; their vectors stay (nothing is re-embedded)."""

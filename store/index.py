@@ -2,9 +2,10 @@
 
 A serving process polls `IndexReader.version()` (one small Chroma read) and, when it moves, builds
 a new `IndexSnapshot` in the background: the records, the lexical index for that version (from the
-local cache, or rebuilt from Chroma's stored chunks and cached) and an id -> visibility map. Dense
-search goes to Chroma live, one collection per allowed visibility, so a forbidden chunk is never a
-candidate.
+local cache, or rebuilt from Chroma's stored chunks and cached), an id -> visibility map and, for
+collections small enough (`dense_exact_max_chunks`), their vectors for exact search (`store.dense`).
+Dense search covers only the collections of the allowed visibilities, so a forbidden chunk is never a
+candidate: exactly over held vectors, or through Chroma's HNSW for larger collections.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from store.chroma import (
     StoredChunk, VectorStore, chroma_client, collection_name, location, lock_collection_name, open_chunk_collections,
     records_collection_name,
 )
+from store.dense import ExactVectors, vectors_dir
 from store.lexical import LexicalIndex, lexical_dir
 from store.records import ALL_VISIBILITIES, DocumentRecord, RecordStore, normalise_visibility
 
@@ -36,7 +38,8 @@ class IndexSnapshot:
     """Everything one index version needs to serve. Build with `IndexReader.snapshot()`."""
 
     def __init__(self, *, version: str, collections: dict[str, VectorStore], records: dict[str, DocumentRecord],
-                 lexical: LexicalIndex, pool: ThreadPoolExecutor, name: str, heartbeat: Any) -> None:
+                 lexical: LexicalIndex, pool: ThreadPoolExecutor, name: str, heartbeat: Any,
+                 exact: dict[str, ExactVectors] | None = None) -> None:
         self.version = version
         self.collections = collections
         self.records = records
@@ -45,23 +48,42 @@ class IndexSnapshot:
         self.location = next(iter(collections.values())).location
         self._pool = pool
         self._heartbeat = heartbeat
+        self.exact = dict(exact or {})
+        """Visibility -> its vectors, for the collections searched exactly (the rest use HNSW)."""
         self._visibility_of = dict(zip(lexical.chunk_ids, lexical.visibilities.tolist(), strict=True))
 
     # --- search ------------------------------------------------------------------------------------
 
-    def query(self, vector: np.ndarray, *, k: int, visibilities: Sequence[str] | None) -> list[tuple[StoredChunk, float]]:
-        """Top-k chunks by cosine similarity among the collections the visibilities allow (None: all)."""
+    def query_ids(self, vector: np.ndarray, *, k: int, visibilities: Sequence[str] | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the top k among the collections the visibilities allow (None: all).
+
+        Ids only: hybrid search fuses candidates first and reads the texts of the few it keeps.
+        """
         allowed = _allowed(visibilities)
-        stores = [self.collections[v] for v in allowed]
-        if len(stores) == 1:
-            results = [stores[0].query(vector, k=k)]
+        if len(allowed) == 1:
+            results = [self._query_one(allowed[0], vector, k)]
         else:  # one query per visibility collection, in parallel, fused by score
-            results = list(self._pool.map(lambda store: store.query(vector, k=k), stores))
-        # Only this version's chunks: one an unpublished (or killed) ingest stored is not a candidate yet.
-        hits = [(chunk, score) for found in results for chunk, score in found
-                if chunk.metadata["visibility"] in allowed and chunk.chunk_id in self._visibility_of]
+            results = list(self._pool.map(lambda visibility: self._query_one(visibility, vector, k), allowed))
+        # Only this version's chunks (one an unpublished or killed ingest stored is not a candidate yet),
+        # and only where the chunk's own recorded visibility is allowed too (fail closed).
+        hits = [(chunk_id, score) for found in results for chunk_id, score in found
+                if self._visibility_of.get(chunk_id) in allowed]
         hits.sort(key=lambda hit: -hit[1])
         return hits[:k]
+
+    def query(self, vector: np.ndarray, *, k: int, visibilities: Sequence[str] | None) -> list[tuple[StoredChunk, float]]:
+        """Top-k chunks (with texts and metadata) by cosine similarity; see `query_ids`."""
+        top = self.query_ids(vector, k=k, visibilities=visibilities)
+        chunks = {c.chunk_id: c for c in self.get([chunk_id for chunk_id, _ in top])}
+        return [(chunks[chunk_id], score) for chunk_id, score in top
+                if chunk_id in chunks and chunks[chunk_id].metadata["visibility"] in _allowed(visibilities)]
+
+    def _query_one(self, visibility: str, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Top-k ids of one visibility's collection: exact over its held vectors when it has them, else HNSW."""
+        exact = self.exact.get(visibility)
+        if exact is None:
+            return self.collections[visibility].query_ids(vector, k=k)
+        return exact.search(vector, k=k)
 
     def _by_collection(self, ids: Sequence[str]) -> dict[str, list[str]]:
         groups: dict[str, list[str]] = {}
@@ -82,7 +104,12 @@ class IndexSnapshot:
         """Cosine similarity of `vector` to the stored vectors of `ids`."""
         scores: dict[str, float] = {}
         for visibility, group in self._by_collection(ids).items():
-            scores.update(self.collections[visibility].similarities(vector, group))
+            exact = self.exact.get(visibility)
+            held = exact.similarities(vector, group) if exact is not None else {}
+            scores.update(held)
+            rest = [chunk_id for chunk_id in group if chunk_id not in held]
+            if rest:
+                scores.update(self.collections[visibility].similarities(vector, rest))
         return scores
 
     # --- documents ---------------------------------------------------------------------------------
@@ -164,9 +191,10 @@ class IndexReader:
             version = self.version()
             records = self._records.all()
             lexical = self._lexical(version, records)
+            exact = self._exact(version, records)
             if self.version() == version:
                 return IndexSnapshot(version=version, collections=self._collections, records=records, lexical=lexical,
-                                     pool=self._pool, name=self.name, heartbeat=self._records.heartbeat)
+                                     pool=self._pool, name=self.name, heartbeat=self._records.heartbeat, exact=exact)
             log.info("index version moved during snapshot; retrying", extra={"version": version})
         msg = "the index version kept changing while a snapshot was built; is an ingest publishing in a loop?"
         raise RuntimeError(msg)
@@ -186,6 +214,30 @@ class IndexReader:
             LexicalIndex.prune_cache(root, keep=version, grace_s=self.settings.lexical_cache_grace_s)
         log.info("lexical index rebuilt from chroma", extra={"version": version, "chunks": len(lexical.chunk_ids)})
         return lexical
+
+    def _exact(self, version: str, records: dict[str, DocumentRecord]) -> dict[str, ExactVectors]:
+        """The held vectors of each visibility collection small enough for exact search (cached by version)."""
+        expected: dict[str, list[str]] = {}
+        for record in records.values():
+            expected.setdefault(normalise_visibility(record.visibility), []).extend(record.chunk_ids)
+        folder = vectors_dir(self.settings, self.name) / version
+        exact: dict[str, ExactVectors] = {}
+        for visibility, ids in expected.items():
+            if not ids or len(ids) > self.settings.dense_exact_max_chunks:
+                continue
+            try:
+                vectors = ExactVectors.load(folder, visibility)
+                if not set(vectors.ids) <= set(ids):
+                    raise FileNotFoundError(folder)
+            except FileNotFoundError:
+                vectors = ExactVectors.read(self._collections[visibility], ids)
+                # Cached under the same conditions as the lexical index (see `_lexical`).
+                if self.version() == version and not self._ingest_running():
+                    vectors.save(folder, visibility)
+            exact[visibility] = vectors
+        if exact:
+            LexicalIndex.prune_cache(folder.parent, keep=version, grace_s=self.settings.lexical_cache_grace_s)
+        return exact
 
     def _ingest_running(self) -> bool:
         if not self.settings.uses_chroma_server:

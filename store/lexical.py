@@ -23,6 +23,9 @@ from store.chroma import StoredChunk, store_key
 from store.records import normalise_visibility
 
 _STOPWORDS = "en"
+_TOKEN_CACHE_SIZE = 50_000
+"""Texts whose tokens one index keeps: answering tokenises the same evidence sentences again and again,
+and each bm25s call costs ~0.3 ms (it builds progress bars even when they are off)."""
 
 
 def _stemmer():
@@ -49,6 +52,7 @@ class LexicalIndex:
         self._stem = _stemmer()
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
         self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
+        self._tokens: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, chunks: Iterable[StoredChunk], *, version: str, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -78,9 +82,15 @@ class LexicalIndex:
 
     def raw_tokens(self, text: str) -> list[str]:
         """Stemmed, stopword-free tokens of `text`, known to the index or not."""
-        import bm25s
+        tokens = self._tokens.get(text)
+        if tokens is None:
+            import bm25s
 
-        return bm25s.tokenize([text], stopwords=_STOPWORDS, stemmer=self._stem, return_ids=False, show_progress=False)[0]
+            tokens = bm25s.tokenize([text], stopwords=_STOPWORDS, stemmer=self._stem, return_ids=False, show_progress=False)[0]
+            if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+                self._tokens.clear()  # bounded: a long-running process must not grow without limit
+            self._tokens[text] = tokens
+        return list(tokens)
 
     def query_tokens(self, text: str) -> list[str]:
         """Stemmed, stopword-free tokens of `text` that occur in the index vocabulary."""

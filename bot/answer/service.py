@@ -50,6 +50,7 @@ class AnswerService:
         generator: "extractive" or "llm". Defaults to `settings.generator`.
         llm: a LangChain chat model for the "llm" generator; built from settings when None.
         k: chunks retrieved per question. Defaults to 8.
+        refusal_model: the answer-or-decline classifier. Defaults to the shipped file (`RefusalModel.load()`).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class AnswerService:
         generator: str | None = None,
         llm: Any = None,
         k: int = 8,
+        refusal_model: RefusalModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings
@@ -67,7 +69,7 @@ class AnswerService:
         self.passage_window = PassageWindow(before=settings.passage_before, after=settings.passage_after,
                                             paged_only=settings.passage_paged_only)
         self.generator = generator or settings.generator
-        self.refusal_model = RefusalModel.load()
+        self.refusal_model = refusal_model or RefusalModel.load()
         # GCOT_REFUSAL_THRESHOLD overrides the operating point chosen on dev and stored with the model.
         self.refusal_threshold = settings.refusal_threshold if settings.refusal_threshold is not None else self.refusal_model.threshold
         self._llm_model = None

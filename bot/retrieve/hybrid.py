@@ -1,6 +1,6 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) results fused into one ranking.
 
-Both searches apply the audience's visibilities inside the query (Chroma `where`, BM25 mask), so a
+Both searches apply the audience's visibilities inside the query (only its collections, a BM25 mask), so a
 chunk the audience may not read is never a candidate. Fusion is either reciprocal-rank fusion or a
 convex combination of min-max-normalised scores over the union of both candidate lists, where every
 candidate gets both of its scores (BM25 from the full score vector, cosine from its stored
@@ -106,29 +106,25 @@ class HybridRetriever:
         snap = snapshot if snapshot is not None else self.snapshot
         fusion = fusion or self.fusion
         n = max(k, fusion.candidates)
-        dense: dict[str, tuple[Any, float]] = {}
+        dense: dict[str, float] = {}
         query_vector = None
         if mode in ("hybrid", "dense"):
             query_vector = self.embedder.embed_query(query)
-            dense = {c.chunk_id: (c, s) for c, s in snap.query(query_vector, k=n, visibilities=visibilities)}
+            dense = dict(snap.query_ids(query_vector, k=n, visibilities=visibilities))
         if mode == "dense":
-            return [_hit(chunk, score) for chunk, score in sorted(dense.values(), key=lambda x: -x[1])[:k]]
-
-        lexical_ranked = snap.lexical.search(query, k=n, visibilities=visibilities)
-        if mode == "bm25":
-            chunks = {c.chunk_id: c for c in snap.get([cid for cid, _ in lexical_ranked[:k]])}
-            return [_hit(chunks[cid], score) for cid, score in lexical_ranked[:k] if cid in chunks]
-
-        if fusion.method == "rrf":
-            fused = _rrf([list(dense)] + [[cid for cid, _ in lexical_ranked]], fusion.rrf_k)
+            top = sorted(dense.items(), key=lambda item: -item[1])[:k]
+        elif mode == "bm25":
+            top = snap.lexical.search(query, k=n, visibilities=visibilities)[:k]
         else:
-            fused = _convex(snap, query, query_vector, dense, lexical_ranked, visibilities, fusion.alpha)
-        top = sorted(fused.items(), key=lambda item: -item[1])[:k]
-        missing = [cid for cid, _ in top if cid not in dense]
-        chunks = {cid: chunk for cid, (chunk, _) in dense.items()}
-        # A chunk the snapshot's lexical index names but the store no longer holds (deleted by an
-        # ingest that has not published yet) is dropped here.
-        chunks.update({c.chunk_id: c for c in snap.get(missing)} if missing else {})
+            lexical_ranked = snap.lexical.search(query, k=n, visibilities=visibilities)
+            if fusion.method == "rrf":
+                fused = _rrf([list(dense)] + [[cid for cid, _ in lexical_ranked]], fusion.rrf_k)
+            else:
+                fused = _convex(snap, query, query_vector, dense, lexical_ranked, visibilities, fusion.alpha)
+            top = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        # Texts are read for the k kept only. A chunk the snapshot names but the store no longer holds
+        # (deleted by an ingest that has not published yet) is dropped here.
+        chunks = {c.chunk_id: c for c in snap.get([cid for cid, _ in top])}
         return [_hit(chunks[cid], score) for cid, score in top if cid in chunks]
 
 
@@ -136,7 +132,7 @@ def _convex(
     snap: Snapshot,
     query: str,
     query_vector: np.ndarray,
-    dense: dict[str, tuple[Any, float]],
+    dense: dict[str, float],
     lexical_ranked: list[tuple[str, float]],
     visibilities: Sequence[str] | None,
     alpha: float,
@@ -147,7 +143,7 @@ def _convex(
         return {}
     # Every candidate gets both scores: BM25 is exact for all, cosine comes from stored embeddings.
     missing_dense = [cid for cid in union if cid not in dense]
-    cosine = {cid: score for cid, (_, score) in dense.items()}
+    cosine = dict(dense)
     if missing_dense:
         cosine.update(snap.similarities(query_vector, missing_dense))
     missing_lexical = [cid for cid in union if cid not in lexical_scores]

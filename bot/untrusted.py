@@ -56,6 +56,7 @@ def _linkify():
     return LinkifyIt(options={"fuzzy_email": True})
 
 
+@lru_cache(maxsize=4096)  # pure, and each reply renders the same texts several times (blocks, fallback, Markdown)
 def strip_links(text: str) -> str:
     """Remove every link from untrusted text, keeping what a reader needs.
 

@@ -27,7 +27,9 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -175,12 +177,15 @@ class OnnxEmbedder:
         batch_size: texts per run. Defaults to 32.
         threads: ONNX Runtime intra-op threads. Defaults to 1.
         variant: a label for reports ("fp32", "int8"). Defaults to the file's stem.
+        query_cache_size: recent query texts whose vectors are kept (a question is embedded again by
+            retries, follow-ups and evals' several systems). Defaults to 1024 (~1.5 MB); 0 turns it off.
     """
 
     backend = "onnx"
 
     def __init__(
-        self, model_path: Path, onnx_path: Path, *, batch_size: int = 32, threads: int = 1, variant: str | None = None
+        self, model_path: Path, onnx_path: Path, *, batch_size: int = 32, threads: int = 1, variant: str | None = None,
+        query_cache_size: int = 1024,
     ) -> None:
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads
         import onnxruntime as ort
@@ -204,6 +209,9 @@ class OnnxEmbedder:
         self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._dimension = int(self.session.get_outputs()[0].shape[-1])
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+        self._queries_lock = threading.Lock()  # serving answers in worker threads
 
     @property
     def name(self) -> str:
@@ -236,7 +244,18 @@ class OnnxEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0].astype(np.float32)
+        with self._queries_lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached.copy()
+        vector = self._encode([text])[0].astype(np.float32)
+        if self._query_cache_size > 0:
+            with self._queries_lock:
+                self._queries[text] = vector.copy()
+                while len(self._queries) > self._query_cache_size:
+                    self._queries.popitem(last=False)
+        return vector
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,6 +66,26 @@ def test_int8_export_stays_close_to_fp32(cache_root: Path, embedder: Embedder) -
     assert edge.min() > 0.96, edge
 
 
+def test_repeated_queries_come_from_a_bounded_cache(cache_root: Path) -> None:
+    model_path = make_settings(Path("unused")).model_path()
+    cached = OnnxEmbedder(model_path, onnx_file(model_path, cache_root, "int8"), query_cache_size=2)
+    uncached = OnnxEmbedder(model_path, onnx_file(model_path, cache_root, "int8"), query_cache_size=0)
+    calls: list[int] = []
+    encode = cached._encode  # noqa: SLF001 -- counting the model runs this cache saves
+    cached._encode = lambda texts: calls.append(len(texts)) or encode(texts)  # noqa: SLF001
+
+    first = cached.embed_query(TEXTS[0])
+    first[:] = 0.0  # a caller scribbling on its vector must not change what the cache returns
+    again = cached.embed_query(TEXTS[0])
+    assert calls == [1]
+    assert np.array_equal(again, uncached.embed_query(TEXTS[0]))
+
+    cached.embed_query(TEXTS[1])
+    cached.embed_query(TEXTS[2])  # evicts TEXTS[0], the least recently used of two
+    cached.embed_query(TEXTS[0])
+    assert calls == [1, 1, 1, 1]
+
+
 def test_settings_pick_the_backend(cache_root: Path, tmp_path: Path) -> None:
     chosen = load_embedder(make_settings(tmp_path / "data", embedding_cache_dir=cache_root, embedding_onnx_variant="fp32"))
     assert (chosen.backend, chosen.variant) == ("onnx", "fp32")

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.prompts import GREETING
-from bot.slack.replies import deliver_answer, post_notice, show_status
+from bot.slack.replies import deliver_answer, find_delivered, post_notice, show_status
 from bot.slack.runtime import Runtime
 from bot.slack.state.queue import Job
 from bot.slack.threads import thread_history
@@ -100,13 +100,18 @@ def run_job(runtime: Runtime, job: Job) -> None:
     question = Question(**{k: v for k, v in job.payload["question"].items() if k in known})
     bot = Bot(**job.payload["bot"])
     client = runtime.client
+    if job.attempts > 1:
+        log.info("slack.job_reclaimed", extra={"event_id": question.event_id, "attempts": job.attempts})
+        delivered = find_delivered(client, channel=question.channel, thread_ts=question.thread_ts,
+                                   question_ts=question.ts, bot_id=bot.bot_id)
+        if delivered:  # the replica that died had finished; only its "done" was lost
+            log.info("slack.job_already_answered", extra={"event_id": question.event_id, "attempts": job.attempts})
+            return
     if job.attempts > MAX_ATTEMPTS:
         ref = secrets.token_hex(4)
         log.error("slack.job_abandoned", extra={"ref": ref, "event_id": question.event_id, "attempts": job.attempts})
         post_notice(client, APOLOGY.format(ref=ref), channel=question.channel, thread_ts=question.thread_ts)
         return
-    if job.attempts > 1:
-        log.info("slack.job_reclaimed", extra={"event_id": question.event_id, "attempts": job.attempts})
     set_status = None
     if job.payload.get("status") and question.thread_ts:
         set_status = SetStatus(client, question.channel, question.thread_ts)
@@ -162,7 +167,7 @@ def _reply(runtime: Runtime, client: WebClient, question: Question, answer, *, e
     """Stream the answer where Slack allows it (any reply in a thread), else post it as Block Kit."""
     delivery = deliver_answer(client, answer, channel=question.channel, thread_ts=question.thread_ts,
                               team=question.user_team or question.team, user=question.user, escalation=escalation,
-                              stream=bool(question.thread_ts) and runtime.streaming,
+                              stream=bool(question.thread_ts) and runtime.streaming, question_ts=question.ts,
                               on_stream_refused=lambda: setattr(runtime, "streaming", False))  # for the process
     return delivery.ts[0]
 

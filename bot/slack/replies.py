@@ -25,7 +25,14 @@ from bot.slack.blocks import (
     stream_footer_blocks,
     text_sections,
 )
-from bot.slack.streaming import StreamBroken, StreamUnavailable, answer_metadata, source_cards, stream_part
+from bot.slack.streaming import (
+    METADATA_EVENT,
+    StreamBroken,
+    StreamUnavailable,
+    answer_metadata,
+    source_cards,
+    stream_part,
+)
 from bot.types import Answer
 
 log = logging.getLogger(__name__)
@@ -67,9 +74,12 @@ def post_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts: s
 
 
 def deliver_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts: str | None, team: str | None,
-                   user: str, escalation: bool, stream: bool,
+                   user: str, escalation: bool, stream: bool, question_ts: str | None = None,
                    on_stream_refused: Callable[[], object] | None = None) -> Delivery:
     """Stream the answer part by part; where streaming is refused or breaks, post Block Kit instead.
+
+    The last message carries the answer's metadata (with `question_ts`, the question it answers), set
+    only once that message is complete: `find_delivered` looks for it.
 
     A stream refused before anything was shown falls back to posting; one that broke part-way has its
     message replaced (chat.update) with the Block Kit version of the same part, so the text is never
@@ -78,15 +88,17 @@ def deliver_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts
     """
     parts = answer_parts(answer.text)
     delivery = Delivery(ts=[], streamed=stream and thread_ts is not None)
+    metadata = answer_metadata(answer, question_ts=question_ts)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        part_metadata = metadata if last else None
         if delivery.streamed:
             try:
                 delivery.ts.append(stream_part(
                     client, part, channel=channel, thread_ts=str(thread_ts), team=team, user=user,
                     chunks=source_cards(answer) if i == 0 else None,
                     blocks=stream_footer_blocks(answer, escalation=escalation) if last else None,
-                    metadata=answer_metadata(answer) if last else None))
+                    metadata=part_metadata))
                 continue
             except StreamUnavailable as exc:
                 log.info("slack.stream_unavailable", extra={"error": str(exc), "permanent": exc.permanent})
@@ -97,13 +109,45 @@ def deliver_answer(client: WebClient, answer: Answer, *, channel: str, thread_ts
                 log.warning("slack.stream_failed", extra={"answer_id": answer.answer_id, "error": str(exc)})
                 delivery.streamed = False
                 blocks = _part_messages(answer, part, last=last, escalation=escalation)
-                client.chat_update(channel=channel, ts=exc.ts, text=fallback_text(answer, part), blocks=blocks[0])
+                update = {"metadata": part_metadata} if part_metadata and len(blocks) == 1 else {}
+                client.chat_update(channel=channel, ts=exc.ts, text=fallback_text(answer, part), blocks=blocks[0],
+                                   **update)
                 delivery.ts.append(exc.ts)
-                delivery.ts += _post_messages(client, answer, blocks[1:], channel=channel, thread_ts=thread_ts)
+                delivery.ts += _post_messages(client, answer, blocks[1:], channel=channel, thread_ts=thread_ts,
+                                              metadata=part_metadata)
                 continue
         messages = _part_messages(answer, part, last=last, escalation=escalation)
-        delivery.ts += _post_messages(client, answer, messages, channel=channel, thread_ts=thread_ts)
+        delivery.ts += _post_messages(client, answer, messages, channel=channel, thread_ts=thread_ts,
+                                      metadata=part_metadata)
     return delivery
+
+
+def find_delivered(client: WebClient, *, channel: str, thread_ts: str | None, question_ts: str,
+                   bot_id: str | None) -> str | None:
+    """The ts of our finished answer to the question at `question_ts`, if Slack already has it, else None.
+
+    A replica can die after Slack took its answer but before the job was marked done; the replica that
+    re-claims the job asks Slack first (the thread, or for a top-level DM the messages after the
+    question) so the asker does not get the answer twice. A lookup that fails returns None: answering
+    twice is better than not at all.
+    """
+    try:
+        if thread_ts:
+            response = client.conversations_replies(channel=channel, ts=thread_ts, limit=200,
+                                                    include_all_metadata=True)
+        else:
+            response = client.conversations_history(channel=channel, oldest=question_ts, inclusive=False,
+                                                    limit=50, include_all_metadata=True)
+    except SlackApiError as exc:
+        log.warning("slack.delivery_lookup_failed", extra={"error": exc.response.get("error")})
+        return None
+    for message in response.get("messages", []):
+        meta = message.get("metadata") or {}
+        mine = bot_id is None or message.get("bot_id") == bot_id
+        if mine and meta.get("event_type") == METADATA_EVENT \
+                and (meta.get("event_payload") or {}).get("question_ts") == question_ts:
+            return str(message.get("ts"))
+    return None
 
 
 def _part_messages(answer: Answer, part: str, *, last: bool, escalation: bool) -> list[list[dict]]:
@@ -113,15 +157,17 @@ def _part_messages(answer: Answer, part: str, *, last: bool, escalation: bool) -
 
 
 def _post_messages(client: WebClient, answer: Answer, messages: list[list[dict]], *, channel: str,
-                   thread_ts: str | None) -> list[str]:
+                   thread_ts: str | None, metadata: dict | None = None) -> list[str]:
+    """Post each message in turn; `metadata` goes on the last one only."""
     sent = []
-    for blocks in messages:
+    for i, blocks in enumerate(messages):
+        extra = {"metadata": metadata} if metadata and i == len(messages) - 1 else {}
         # The notification text is the answer's own text (thread history reads it back), not the sources.
         text = " ".join(b["text"]["text"] for b in blocks
                         if b["type"] == "section" and not b.get("block_id", "").startswith("sources"))
         response = client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text=_cut(text) if text else audience_note(answer),
-            blocks=blocks, unfurl_links=False, unfurl_media=False,
+            blocks=blocks, unfurl_links=False, unfurl_media=False, **extra,
         )
         sent.append(str(response["ts"]))
     return sent

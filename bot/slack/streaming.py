@@ -75,10 +75,14 @@ def source_cards(answer: Answer) -> list[dict[str, Any]]:
     return cards
 
 
-def answer_metadata(answer: Answer) -> dict[str, Any]:
-    """Stream metadata: which answer this is, for whom. No document title, text or id."""
-    return {"event_type": METADATA_EVENT,
-            "event_payload": {"answer_id": answer.answer_id, "status": answer.status, "audience": answer.audience}}
+def answer_metadata(answer: Answer, *, question_ts: str | None = None) -> dict[str, Any]:
+    """Message metadata: which answer this is, for whom, and (`question_ts`) which question it answers,
+    so a replica re-running the job can see that the answer is already in Slack. No document title,
+    text or id."""
+    payload: dict[str, Any] = {"answer_id": answer.answer_id, "status": answer.status, "audience": answer.audience}
+    if question_ts:
+        payload["question_ts"] = question_ts
+    return {"event_type": METADATA_EVENT, "event_payload": payload}
 
 
 def stream_part(client: WebClient, part: str, *, channel: str, thread_ts: str, team: str | None, user: str,

@@ -271,8 +271,14 @@ class SlackStandIn:
             with self._cond:
                 thread = [m for m in self.messages if m.channel == channel and (m.ts == ts or m.thread_ts == ts)]
             thread.sort(key=lambda m: float(m.ts))
-            return {**ok, "messages": [{k: v for k, v in vars(m).items() if v is not None} for m in thread],
-                    "has_more": False}
+            return {**ok, "messages": [_wire(m, p) for m in thread], "has_more": False}
+        if method == "conversations.history":  # top-level messages after `oldest`, newest first, like Slack
+            channel, oldest = p.get("channel"), float(p.get("oldest") or 0)
+            with self._cond:
+                top = [m for m in self.messages if m.channel == channel and m.thread_ts in (None, m.ts)
+                       and float(m.ts) > oldest]
+            top.sort(key=lambda m: float(m.ts), reverse=True)
+            return {**ok, "messages": [_wire(m, p) for m in top[: int(p.get("limit") or 100)]], "has_more": False}
         if method in ("chat.postMessage", "chat.startStream"):
             return self._post(method, p)
         if method in ("chat.appendStream", "chat.stopStream"):
@@ -285,6 +291,7 @@ class SlackStandIn:
                 for message in self.messages:
                     if message.ts == p.get("ts"):
                         message.text, message.blocks, message.streaming = p.get("text") or "", _loads(p.get("blocks")), False
+                        message.metadata = _loads(p.get("metadata")) or message.metadata
             return {**ok, "channel": p.get("channel"), "ts": p.get("ts")}
         if method == "views.publish":
             view = _loads(p.get("view")) or {}
@@ -321,7 +328,8 @@ class SlackStandIn:
         with self._cond:
             self.messages.append(Message(p["channel"], ts, text, user=BOT_USER, bot_id=BOT_ID,
                                          thread_ts=p.get("thread_ts"), blocks=_loads(p.get("blocks")),
-                                         chunks=chunks if streaming else None, streaming=streaming))
+                                         chunks=chunks if streaming else None, streaming=streaming,
+                                         metadata=None if streaming else _loads(p.get("metadata"))))
         return {"ok": True, "channel": p["channel"], "ts": ts, "message": {"text": text, "ts": ts}}
 
     def _append(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -344,6 +352,14 @@ class SlackStandIn:
 
 MARKDOWN_LIMIT = 12_000
 SECTION_LIMIT = 3000
+
+
+def _wire(message: Message, p: dict[str, Any]) -> dict[str, Any]:
+    """A message as the Web API returns it: metadata only when the call asked for `include_all_metadata`."""
+    shown = {k: v for k, v in vars(message).items() if v is not None}
+    if str(p.get("include_all_metadata")).lower() not in ("true", "1"):
+        shown.pop("metadata", None)
+    return shown
 
 
 def _loads(value: Any) -> Any:

@@ -37,6 +37,7 @@ METHOD_SCOPES = {
     "assistant_threads_setTitle": {"assistant:write"}, "users_info": {"users:read"},
     "conversations_info": {"channels:read", "groups:read", "mpim:read"},
     "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations_history": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations_members": {"channels:read", "groups:read"},
     "auth_test": set(), "apps_connections_open": set(),  # (the app-level token's connections:write is not a bot scope)
 }

@@ -138,8 +138,9 @@ def find_delivered(client: WebClient, *, channel: str, thread_ts: str | None, qu
         else:
             response = client.conversations_history(channel=channel, oldest=question_ts, inclusive=False,
                                                     limit=50, include_all_metadata=True)
-    except SlackApiError as exc:
-        log.warning("slack.delivery_lookup_failed", extra={"error": exc.response.get("error")})
+    except Exception as exc:  # noqa: BLE001 - Slack refusing or unreachable: answer rather than drop the question
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("slack.delivery_lookup_failed", extra={"error": error})
         return None
     for message in response.get("messages", []):
         meta = message.get("metadata") or {}

@@ -13,6 +13,7 @@ Main helpers:
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import unicodedata
@@ -179,7 +180,9 @@ def count_pings(rendered: str) -> int:
 def foreign_links(rendered: str, allowed: Iterable[str]) -> list[str]:
     """Links in the rendered reply other than the `allowed` URLs (the citations' source URLs), sorted."""
     allowed_set = set(allowed)
-    found = {next(g for g in match.groups() if g) for match in _URL.finditer(rendered)}
+    # Slack text escapes &, < and > (a link target too), so a cited URL with a query string is
+    # posted as `...?a=1&amp;b=2`; compare the URL Slack will open, not its escaped spelling.
+    found = {html.unescape(next(g for g in match.groups() if g)) for match in _URL.finditer(rendered)}
     return sorted(found - allowed_set)
 
 

@@ -13,13 +13,14 @@ Main helpers:
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from bot.retrieve.query import unescape_slack
 
 # --- surface-form matching -------------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ def foreign_links(rendered: str, allowed: Iterable[str]) -> list[str]:
     allowed_set = set(allowed)
     # Slack text escapes &, < and > (a link target too), so a cited URL with a query string is
     # posted as `...?a=1&amp;b=2`; compare the URL Slack will open, not its escaped spelling.
-    found = {html.unescape(next(g for g in match.groups() if g)) for match in _URL.finditer(rendered)}
+    found = {unescape_slack(next(g for g in match.groups() if g)) for match in _URL.finditer(rendered)}
     return sorted(found - allowed_set)
 
 

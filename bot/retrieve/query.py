@@ -19,6 +19,17 @@ _EMOJI = re.compile(r"(?<!\d):[a-z0-9_+\-']+:(?!\d)")  # an emoji code, not a ti
 _SPACES = re.compile(r"\s+")
 
 
+def unescape_slack(text: str) -> str:
+    """Slack's escaping undone: `&lt;`, `&gt;` and `&amp;` (the only three it uses) back to characters.
+
+    `&amp;` goes last, so a typed "&lt;" (sent as `&amp;lt;`) stays "&lt;".
+
+    >>> unescape_slack("a &lt;b&gt; &amp;amp; ?x=1&amp;y=2")
+    'a <b> &amp; ?x=1&y=2'
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def strip_slack_markup(text: str) -> str:
     """Remove mentions, channel links, special pings and emoji codes; keep a link's label (or URL).
 
@@ -28,7 +39,7 @@ def strip_slack_markup(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _USER_OR_CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(0).startswith("<#") and m.group(1) else "", text)
     text = _EMOJI.sub(" ", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = unescape_slack(text)
     return _SPACES.sub(" ", text).strip()
 
 

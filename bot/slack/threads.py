@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.answer import Turn
+from bot.retrieve.query import unescape_slack
 from bot.slack.store import SlackStore
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
@@ -23,7 +24,7 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 def strip_mentions(text: str) -> str:
     """The question as typed: `<@U..>` mentions removed (the bot's own is not part of the question) and
     Slack's `&amp;`/`&lt;`/`&gt;` turned back into characters."""
-    plain = _MENTION.sub(" ", text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    plain = unescape_slack(_MENTION.sub(" ", text or ""))
     return " ".join(plain.split())
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.types import Turn
-from bot.retrieve.query import Glossary, StandaloneQuestion, is_follow_up, make_standalone, strip_slack_markup
+from bot.retrieve.query import Glossary, StandaloneQuestion, is_follow_up, make_standalone, strip_slack_markup, unescape_slack
 
 GLOSSARY_FILE = Path(__file__).resolve().parents[2] / "corpus" / "about" / "glossary.md"
 
@@ -175,3 +175,9 @@ def test_make_standalone_leaves_a_new_question_alone(question):
     history = [Turn(role="user", content=PREVIOUS), Turn(role="assistant", content="By 28 June 2024. [1]")]
 
     assert make_standalone(question, history) == StandaloneQuestion(text=question, question=question)
+
+
+def test_slack_escaping_is_undone_once_and_ampersand_last():
+    assert unescape_slack("a &lt;b&gt; ?x=1&amp;y=2") == "a <b> ?x=1&y=2"
+    assert unescape_slack("typed &amp;lt; literally") == "typed &lt; literally"  # Slack's escape of a typed "&lt;"
+    assert strip_slack_markup("R&amp;D &lt;5G&gt;") == "R&D <5G>"

@@ -65,18 +65,23 @@ class ExtractiveGenerator:
 
     Args:
         scorer: the shared evidence scorer.
-        max_sentences: sentences in an answer, lists and caveats aside. Defaults to 3.
+        max_sentences: sentences in an answer, lists and caveats aside. Defaults to 6 (`max_words` binds first).
         top_chunks: retrieved chunks read for sentences. Defaults to 8.
-        keep_ratio: a further sentence must score at least this share of the best one. Defaults to 0.75.
+        keep_ratio: a further sentence must score at least this share of the best one. Defaults to 0.3.
         max_words: the answer stops growing past this many words (a list is still kept whole). Defaults to 120.
         embed_limit: sentences embedded per question besides the top chunk's (until ingest stores
             sentence vectors). Defaults to 16.
+        new_source_ratio: a further sentence from a chunk the answer does not cite yet must score at
+            least this share of the best one. Defaults to 0.95: the sentences around the best one are
+            usually the rest of the answer, while a weaker sentence from another document is usually
+            a citation that does not hold it. Parts of a comparison choose their own chunks first.
     """
 
     def __init__(
-        self, scorer: EvidenceScorer, *, max_sentences: int = 3, top_chunks: int = 8, keep_ratio: float = 0.75, max_words: int = 120,
-        embed_limit: int = 16,
+        self, scorer: EvidenceScorer, *, max_sentences: int = 6, top_chunks: int = 8, keep_ratio: float = 0.3, max_words: int = 120,
+        embed_limit: int = 16, new_source_ratio: float = 0.95,
     ) -> None:
+        self.new_source_ratio = new_source_ratio
         self.embed_limit = embed_limit
         self._aliases: Mapping[str, set[str]] | None = None
         self.scorer = scorer
@@ -190,6 +195,8 @@ class ExtractiveGenerator:
                     chosen[chosen.index(twin)] = candidate
                 continue
             if _words(chosen) + len(candidate.sentence.text.split()) > self.max_words:
+                continue
+            if candidate.score < self.new_source_ratio * best and all(c.sentence.hit_rank != candidate.sentence.hit_rank for c in chosen):
                 continue
             chosen.append(candidate)
         return chosen

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, has_answer_type, mentions, shape
+from bot.answer.facets import QuestionShape, answer_type, figures, has_answer_type, mentions, shape
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
@@ -310,7 +310,12 @@ def _words(chosen: list[_Scored]) -> int:
 
 
 def _near_duplicate(a: _Scored, b: _Scored) -> bool:
+    """Does `a` repeat `b`? Not when it states a figure `b` lacks: "up to $10m per organisation" and
+    "up to $25k for individuals" read alike but are two facts."""
+    if figures(a.sentence.text) - figures(b.sentence.text):
+        return False
     if float(a.vector @ b.vector) > 0.85:
         return True
     ta, tb = set(a.sentence.text.lower().split()), set(b.sentence.text.lower().split())
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.7
+

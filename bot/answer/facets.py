@@ -49,7 +49,14 @@ _HAS_DATE = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|"
     r"\b(in|by|from|until|since|on|of|before|after|end-|mid-|early|late)\s*(19|20)\d\d\b|\b(19|20)\d\d\s*[–-]\s*\d", re.I
 )
-_HAS_NUMBER = re.compile(r"\d|[£$€¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", re.I)
+_HAS_NUMBER = re.compile(r"[£$€¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", re.I)
+# A figure stands alone: "$10m", "35%", "2030", "35,000"; the digits of a name ("5G", "C-8", "3GPP") are none.
+_FIGURE = re.compile(r"(?<![\w-])[£$€¥]?\d[\d,.]*(?:\s?(?:%|m|bn|k|tn|million|billion|trillion))?(?![\w-])", re.I)
+
+
+def figures(text: str) -> set[str]:
+    """The amounts, counts and years `text` states, normalised ("¥44 trillion" -> "¥44trillion")."""
+    return {match.group(0).lower().replace(" ", "").rstrip(".,") for match in _FIGURE.finditer(text)}
 
 
 def answer_type(text: str) -> str | None:
@@ -66,7 +73,7 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
     if kind == "date":
         return bool(_HAS_DATE.search(sentence))
     if kind == "number":
-        return bool(_HAS_NUMBER.search(sentence))
+        return bool(figures(sentence) or _HAS_NUMBER.search(sentence))
     return False
 
 

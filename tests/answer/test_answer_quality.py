@@ -12,6 +12,7 @@ import re
 import pytest
 from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
 
+from bot.answer.facets import figures
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -82,6 +83,17 @@ def test_nice_vs_ecsf_covers_both_frameworks(service):
     quoted = " ".join(quoted_by_doc(answer).values())
     assert "NICE" in quoted and "ECSF" in quoted, describe(answer)
     assert len(cited_doc_ids(answer)) >= 1
+
+
+def test_figures_are_amounts_not_the_digits_of_names():
+    assert figures("5G and 4G coverage under Bill C-8 and 3GPP Release 18") == {"18"}
+    assert figures("up to $10m, 35% by 2030, ¥44 trillion and 35,000 premises.") == {"$10m", "35%", "2030", "¥44trillion", "35,000"}
+
+
+def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):
+    # "up to $10m per organisation" and "up to $25k for individuals" read alike: neither is a duplicate.
+    answer = _answered(service, "What penalties can organisations and individuals face under Bill C-8?", audience="staff")
+    assert "$10m" in answer.text and "$25k" in answer.text, describe(answer)
 
 
 def test_what_is_x_opens_with_the_definition(service):

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     (bot/retrieve/passages.py). 0 and 0: chunks alone. Chosen on the pdf-qa tuning set."""
     passage_paged_only: bool = Field(default=True, validation_alias="GCOT_PASSAGE_PAGED_ONLY")
     """Widen only chunks of paged documents (PDF); Markdown, DOCX and HTML chunks follow sections."""
+    rerank_sentence_weight: float = Field(default=0.4, ge=0.0, validation_alias="GCOT_RERANK_SENTENCE_WEIGHT")
+    """Weight of a chunk's best sentence (cosine to the query, normalised over the candidates) added
+    to its fused score before passages are built (bot/retrieve/rerank.py); 0 keeps the fused order.
+    Chosen on the pdf-qa tuning set."""
     refusal_threshold: float | None = Field(default=None, validation_alias="GCOT_REFUSAL_THRESHOLD")
     """Decline when the refusal classifier's P(answerable) is below this. Defaults to the operating point
     chosen on the dev split and shipped with the model (bot/answer/refusal_model.json)."""

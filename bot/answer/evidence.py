@@ -103,6 +103,19 @@ class EvidenceScorer:
             ]
         return self._embedded(segmented, only, 0)
 
+    def stored_sentence_vectors(self, hits: Sequence[RetrievedChunk]) -> list[np.ndarray] | None:
+        """Per chunk, the (n, dim) sentence vectors stored at ingest; None unless every chunk has them.
+
+        Never embeds and never reads the in-process cache, so whoever uses it gets the same result
+        whatever was asked before.
+        """
+        if self.sentences is None or not hits:
+            return None
+        stored = self.sentences.lookup([(hit.chunk_id, [s.text for s in _segment(hit.text)]) for hit in hits])
+        if any(hit.chunk_id not in stored for hit in hits):
+            return None
+        return [stored[hit.chunk_id] for hit in hits]
+
     def _embedded(self, segmented: list[list[str]], only: set[tuple[int, int]] | None, first_rank: int) -> list[list[tuple[str, np.ndarray | None]]]:
         """Sentence vectors embedded now (and cached by text), for chunks with none stored."""
         wanted = {

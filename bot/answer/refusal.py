@@ -71,7 +71,7 @@ class RefusalModel:
 
 
 def retrieval_features(scorer, query: str, question: str, hits: Sequence[RetrievedChunk], visibilities: Sequence[str]) -> dict[str, float]:
-    """Features of the ranking itself: fused scores and margin, BM25 strength, rare-term coverage, length.
+    """Features of the ranking itself: best fused score and margin, BM25 strength, rare-term coverage, length.
 
     Args:
         scorer: the `EvidenceScorer` of the serving index version.
@@ -80,10 +80,13 @@ def retrieval_features(scorer, query: str, question: str, hits: Sequence[Retriev
         hits: the ranking, best first.
         visibilities: what the audience may read.
     """
-    fused = [hit.score for hit in hits] + [0.0, 0.0]
+    # By fused score, not list order: a rerank (bot/retrieve/rerank.py) may put a lower-fused chunk first.
+    by_fused = sorted(hits, key=lambda hit: -hit.score)
+    fused = [hit.score for hit in by_fused] + [0.0, 0.0]
     terms = scorer.weighted_terms(question)
     idf_mass = sum(scorer.idf(t) for t in scorer.lexical.query_tokens(query)) or 1.0
-    bm25 = scorer.lexical.scores_for(query, [hits[0].chunk_id], visibilities=visibilities).get(hits[0].chunk_id, 0.0) if hits else 0.0
+    top_id = by_fused[0].chunk_id if hits else ""
+    bm25 = scorer.lexical.scores_for(query, [top_id], visibilities=visibilities).get(top_id, 0.0) if hits else 0.0
     rare = sorted(terms, key=lambda t: -terms[t])[:2]
     top_text = " ".join(f"{h.metadata.get('title', '')} {h.metadata.get('heading', '')} {h.text}" for h in hits[:3])
     rare_coverage = scorer.coverage({t: terms[t] for t in rare}, top_text) if rare else 0.0

@@ -243,19 +243,21 @@ class AnswerService:
         # A chunk inside a better-ranked passage opens none of its own: fetch more to still fill k.
         fetch = k if self.passage_window.empty else 2 * k
         hits = self.retriever.search(query, k=fetch, visibilities=visibilities, snapshot=view.snapshot)
-        hits = self._rerank(query, hits, view)
+        hits = self._rerank(query, hits, view, k=k)
         hits = self._cover_parts(question, hits, view, visibilities, k=fetch)
         return expand_to_passages(hits, view.snapshot, self.passage_window, k=k)
 
-    def _rerank(self, query: str, hits: list[RetrievedChunk], view: ServingView) -> list[RetrievedChunk]:
-        """Reorder by each chunk's best sentence too (bot/retrieve/rerank.py); only when every hit has stored sentence vectors."""
+    def _rerank(self, query: str, hits: list[RetrievedChunk], view: ServingView, *, k: int) -> list[RetrievedChunk]:
+        """Reorder the top k by each chunk's best sentence too (bot/retrieve/rerank.py); only when they all have stored sentence vectors."""
         weight = self.settings.rerank_sentence_weight
         if weight <= 0 or len(hits) < 2:
             return hits
-        vectors = view.extras["evidence"].stored_sentence_vectors(hits)
+        head = hits[:k]
+        vectors = view.extras["evidence"].stored_sentence_vectors(head)
         if vectors is None:
             return hits
-        return rerank_by_best_sentence(hits, vectors, self.retriever.embedder.embed_query(query), weight=weight)
+        query_vector = self.retriever.embedder.embed_query(query)
+        return rerank_by_best_sentence(head, vectors, query_vector, weight=weight) + hits[k:]
 
     def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
         """For a comparison, search each side on its own too, so both sides' documents are read.

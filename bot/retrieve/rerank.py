@@ -4,10 +4,14 @@ question beats a chunk that is loosely about it throughout.
 A chunk's embedding is the mean of everything in it, so a long PDF chunk whose one relevant sentence
 sits among boilerplate ranks below a chunk that mentions the topic in every line. The sentence vectors
 stored at ingest (`store.sentences`) give each candidate its best sentence's cosine to the query;
-that, min-max normalised over the candidates, is added to the fused score with a weight. On the pdf-qa
-tuning set (350 questions, 16 candidates) weight 0.4 took passage hit@1 0.614 -> 0.657 and hit@5
-0.846 -> 0.877; on the Markdown dev split it moved hit@5 by one question (1.000 -> 0.990); see
-evals/RESULTS.md. The hybrid retriever itself (and so SciFact) is unchanged: this runs in the
+that, min-max normalised over the candidates, is added to the fused score with a weight.
+
+The answer service reranks only the chunks it reads anyway (the fused top k): a chunk the fused ranking
+put below them stays below. Letting the rerank promote from the whole candidate list pulled in the first
+chunks of other documents for short questions ("Who is in GCOT?" lost the chunk naming the partners
+and was declined) and a dated sentence from another Act for "When was the TSA passed ...?". On the
+pdf-qa tuning set (350 questions) weight 0.4 within the top 8 took passage hit@1 0.614 -> 0.657 and hit@5
+0.846 -> 0.877 (see evals/RESULTS.md). The hybrid retriever itself (and so SciFact) is unchanged: this runs in the
 answer service, on the candidates it fetched.
 """
 

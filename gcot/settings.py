@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     """Weight of a chunk's best sentence (cosine to the query, normalised over the candidates) added
     to its fused score before passages are built (bot/retrieve/rerank.py); 0 keeps the fused order.
     Chosen on the pdf-qa tuning set."""
+    rerank_paged_only: bool = Field(default=True, validation_alias="GCOT_RERANK_PAGED_ONLY")
+    """Rerank only chunks of paged documents (PDF), among the places they hold; other chunks keep theirs.
+    On the Markdown dev split the rerank bought nothing and moved primary sources below summaries."""
     refusal_threshold: float | None = Field(default=None, validation_alias="GCOT_REFUSAL_THRESHOLD")
     """Decline when the refusal classifier's P(answerable) is below this. Defaults to the operating point
     chosen on the dev split and shipped with the model (bot/answer/refusal_model.json)."""

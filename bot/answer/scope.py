@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 
 _OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
+    # A request for someone's number, address or details, not a question about phones or e-mail:
+    # "the policy on mobile phones for business" and "the e-mail address format" are in scope.
     "personal_contact": re.compile(
-        r"\b(phone|mobile|cell|telephone|whatsapp)\s*(number|no\.?|#)?\b.*\b(of|for)\b|"
-        r"\b(personal|private|direct|home)\s+(email|e-mail|phone|number|address|contact)|"
-        r"\b(email|e-mail)\s+address(es)?\b|\bcontact details\b|\bhome address\b|"
-        r"\b(phone|mobile) number\b",
+        r"\b(phone|mobile|cell|telephone|whatsapp)\s*(number|no\.|#)|"
+        r"\b(personal|private|direct|home)\s+(email|e-mail|phone number|number|address|contact)|"
+        r"\b(email|e-mail)\s+address(es)?\s+(of|for)\b|\bcontact details\s+(of|for)\b|"
+        r"\w['’]s\s+(email|e-mail|phone|mobile|contact details)\b|\bhome address\b",
         re.I,
     ),
     "code": re.compile(

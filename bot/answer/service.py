@@ -243,21 +243,24 @@ class AnswerService:
         # A chunk inside a better-ranked passage opens none of its own: fetch more to still fill k.
         fetch = k if self.passage_window.empty else 2 * k
         hits = self.retriever.search(query, k=fetch, visibilities=visibilities, snapshot=view.snapshot)
-        hits = self._rerank(query, hits, view, k=k)
+        hits = self._rerank(query, hits, view)
         hits = self._cover_parts(question, hits, view, visibilities, k=fetch)
         return expand_to_passages(hits, view.snapshot, self.passage_window, k=k)
 
-    def _rerank(self, query: str, hits: list[RetrievedChunk], view: ServingView, *, k: int) -> list[RetrievedChunk]:
-        """Reorder the top k by each chunk's best sentence too (bot/retrieve/rerank.py); only when they all have stored sentence vectors."""
+    def _rerank(self, query: str, hits: list[RetrievedChunk], view: ServingView) -> list[RetrievedChunk]:
+        """Reorder by each chunk's best sentence too (bot/retrieve/rerank.py); only when every hit has stored sentence vectors.
+
+        With `rerank_paged_only` (the default) only PDF chunks move, among the places PDF chunks hold.
+        """
         weight = self.settings.rerank_sentence_weight
-        if weight <= 0 or len(hits) < 2:
+        movable = [bool(hit.metadata.get("page")) or not self.settings.rerank_paged_only for hit in hits]
+        if weight <= 0 or sum(movable) < 2:
             return hits
-        head = hits[:k]
-        vectors = view.extras["evidence"].stored_sentence_vectors(head)
+        vectors = view.extras["evidence"].stored_sentence_vectors(hits)
         if vectors is None:
             return hits
         query_vector = self.retriever.embedder.embed_query(query)
-        return rerank_by_best_sentence(head, vectors, query_vector, weight=weight) + hits[k:]
+        return rerank_by_best_sentence(hits, vectors, query_vector, weight=weight, movable=movable)
 
     def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
         """For a comparison, search each side on its own too, so both sides' documents are read.

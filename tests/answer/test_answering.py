@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
 
+from bot.answer.scope import out_of_scope
 from bot.answer.service import AnswerService
 from bot.types import Turn
 
@@ -50,6 +51,15 @@ OUT_OF_SCOPE = [
     ("Can you give me the phone number of the NTIA Assistant Secretary?", "personal_contact"),
     ("What is the personal email of the DSIT minister?", "personal_contact"),
     ("what's the email address of the UK GCOT lead?", "personal_contact"),
+    ("What are the contact details for the NTIA press office?", "personal_contact"),
+    ("can I have the minister's email", "personal_contact"),
+]
+
+# Questions about phones and e-mail as a policy subject, not requests for someone's details.
+IN_SCOPE_LOOKALIKES = [
+    "What types of mobile phones are permitted for conducting business?",
+    "What is the policy on sharing information on mobile devices for work?",
+    "What is the recommended email address format for official communication?",
 ]
 
 # Close to the corpus, but the documents do not hold the answer. The refusal classifier of issue 9
@@ -135,6 +145,11 @@ def test_out_of_scope_requests_are_declined_before_retrieval(service, question, 
     assert answer.reason == f"out_of_scope:{category}"
     assert answer.citations == []
     assert answer.retrieved == [], "declined requests never reach the index"
+
+
+@pytest.mark.parametrize("question", IN_SCOPE_LOOKALIKES)
+def test_questions_about_phones_and_email_are_not_declined_as_contact_requests(question):
+    assert out_of_scope(question) is None
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)

@@ -53,22 +53,44 @@ def test_one_vector_array_per_hit_is_required():
         rerank_by_best_sentence([_hit("a", 0.5), _hit("b", 0.4)], [DIFFUSE], QUERY)
 
 
-def test_service_ranking_is_the_rerank_of_the_fused_one(corpus_index, embedder):
-    service = build_service(corpus_index, embedder)
+def test_only_movable_hits_move_and_only_into_places_movable_hits_held():
+    hits = [_hit("diffuse", 0.90), _hit("fixed", 0.85), _hit("pointed", 0.80)]
+    vectors = [DIFFUSE, np.stack([_unit(1.0, 0.0, 0.0)]), POINTED]
+
+    ranked = rerank_by_best_sentence(hits, vectors, QUERY, weight=0.4, movable=[True, False, True])
+
+    assert [hit.chunk_id for hit in ranked] == ["pointed", "fixed", "diffuse"]
+    with pytest.raises(ValueError, match="2 movable flags for 3 hits"):
+        rerank_by_best_sentence(hits, vectors, QUERY, movable=[True, False])
+
+
+def _fused_and_served(service, question: str):
     view = service.retriever.live.current()
-    question = "What does the Telecommunications Security Act require of providers?"
     query = view.glossary.expand(question)
-    visibilities = corpus_index.visibilities_for("staff")
     # The service fetches 2k candidates when passages are on, then keeps k (Markdown chunks are not widened).
-    fused = service.retriever.search(query, k=16, visibilities=visibilities, snapshot=view.snapshot)
+    fused = service.retriever.search(query, k=16, visibilities=service.settings.visibilities_for("staff"), snapshot=view.snapshot)
+    return view, query, fused, service.retrieve(question, audience="staff", k=8)
+
+
+QUESTION = "What does the Telecommunications Security Act require of providers?"
+
+
+def test_markdown_chunks_keep_the_fused_order_by_default(corpus_index, embedder):
+    assert corpus_index.rerank_sentence_weight > 0 and corpus_index.rerank_paged_only
+    _, _, fused, served = _fused_and_served(build_service(corpus_index, embedder), QUESTION)
+
+    assert [h.chunk_id for h in served] == [h.chunk_id for h in fused[:8]]
+
+
+def test_service_ranking_is_the_rerank_of_the_fused_one(corpus_index, embedder):
+    settings = corpus_index.model_copy(update={"rerank_paged_only": False})
+    service = build_service(settings, embedder)
+    view, query, fused, served = _fused_and_served(service, QUESTION)
 
     vectors = view.extras["evidence"].stored_sentence_vectors(fused)
 
     assert vectors is not None, "ingest stores sentence vectors for every chunk"
     assert all(v.ndim == 2 and v.shape[1] == 384 and len(v) >= 1 for v in vectors)
-    assert corpus_index.rerank_sentence_weight > 0
-    # Only the k chunks the answer reads are reordered; nothing from below them is promoted.
-    expected = rerank_by_best_sentence(fused[:8], vectors[:8], service.retriever.embedder.embed_query(query), weight=corpus_index.rerank_sentence_weight)
-    served = service.retrieve(question, audience="staff", k=8)
-    assert [h.chunk_id for h in served] == [h.chunk_id for h in expected]
+    expected = rerank_by_best_sentence(fused, vectors, service.retriever.embedder.embed_query(query), weight=settings.rerank_sentence_weight)
+    assert [h.chunk_id for h in served] == [h.chunk_id for h in expected[:8]]
     assert [h.chunk_id for h in served] != [h.chunk_id for h in fused[:8]], "the rerank changes this question's order"

@@ -43,7 +43,7 @@ class IngestBenchmark(TypedDict):
     encode_chunks_per_s: float
     ingest_to_encode_ratio: float
     """Ingest throughput / raw encode throughput of the chunk texts alone; 1.0 means a chunk costs no
-    more than encoding it (the ingest also embeds its sentences, so this is below 1 since they are)."""
+    more than encoding it. The ingest also embeds each chunk's sentences, so this sits near 0.5."""
     sentences: int
     """Sentences the ingest embedded besides the chunks (`store.sentences`)."""
     encode_sentences_seconds: float
@@ -75,11 +75,10 @@ def _embed_texts(corpus: Path, settings, *, sentences: list[str] | None = None) 
 
     `sentences`, when given, is extended with every chunk's sentences as the sentence store splits them.
     """
-    from store.sentences import split_texts
-
     from ingest.chunking import Chunker, TokenCounter
     from ingest.loaders import LoadError, load_document
     from ingest.pipeline import scan_sources
+    from store.sentences import split_texts
 
     chunker = Chunker(
         TokenCounter(settings.model_path()), max_tokens=settings.chunk_max_tokens,

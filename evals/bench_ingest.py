@@ -70,10 +70,10 @@ class IngestBenchmark(TypedDict):
 # --- corpus ----------------------------------------------------------------------------------------
 
 
-def _embed_texts(corpus: Path, settings, *, sentences: list[str] | None = None) -> tuple[int, list[str]]:
-    """(documents, embed texts) exactly as the ingest job would produce them, without embedding.
+def _embed_texts(corpus: Path, settings) -> tuple[int, list[str], list[str]]:
+    """(documents, chunk embed texts, their sentences) exactly as the ingest job would embed them, without embedding.
 
-    `sentences`, when given, is extended with every chunk's sentences as the sentence store splits them.
+    The sentences are every chunk's stored text split as the sentence store splits it.
     """
     from ingest.chunking import Chunker, TokenCounter
     from ingest.loaders import LoadError, load_document
@@ -85,6 +85,7 @@ def _embed_texts(corpus: Path, settings, *, sentences: list[str] | None = None) 
         overlap_tokens=settings.chunk_overlap_tokens,
     )
     texts: list[str] = []
+    sentences: list[str] = []
     documents = 0
     for root, path in scan_sources([corpus]):
         raw = path.read_bytes()
@@ -96,9 +97,8 @@ def _embed_texts(corpus: Path, settings, *, sentences: list[str] | None = None) 
         # The content hash only names chunk ids; the texts the model sees do not depend on it.
         for chunk in chunker.split(document, content_hash="0" * 64):
             texts.append(chunk.embed_text)
-            if sentences is not None:
-                sentences.extend(split_texts(chunk.text))
-    return documents, texts
+            sentences.extend(split_texts(chunk.text))
+    return documents, texts, sentences
 
 
 def replicate_corpus(corpus: Path, target: Path, repeat: int) -> Path:
@@ -171,12 +171,11 @@ def run_benchmark(
     try:
         settings = Settings(_env_file=None, data_dir=work / "data", chroma_host=None, chroma_port=None)
         if repeat is None:
-            _, one_copy = _embed_texts(corpus, settings)
+            _, one_copy, _ = _embed_texts(corpus, settings)
             repeat = max(1, math.ceil(min_chunks / max(1, len(one_copy))))
         sample = replicate_corpus(corpus, work / "corpus", repeat)
         started = time.perf_counter()
-        sentence_texts: list[str] = []
-        documents, texts = _embed_texts(sample, settings, sentences=sentence_texts)
+        documents, texts, sentence_texts = _embed_texts(sample, settings)
         prepare_seconds = time.perf_counter() - started
 
         embedder = embedder or Embedder(settings.model_path(), batch_size=settings.embedding_batch_size)

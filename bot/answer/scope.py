@@ -15,7 +15,7 @@ _OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
         r"\b(phone|mobile|cell|telephone|whatsapp)\s*(number|no\.|#)|"
         r"\b(personal|private|direct|home)\s+(email|e-mail|phone number|number|address|contact)|"
         r"\b(email|e-mail)\s+address(es)?\s+(of|for)\b|\bcontact details\s+(of|for)\b|"
-        r"\w['’]s\s+(email|e-mail|phone|mobile|contact details)\b|\bhome address\b",
+        r"\w['’]s\s+(email|e-mail|phone|mobile|contact details)\b",
         re.I,
     ),
     "code": re.compile(

@@ -95,15 +95,21 @@ def export(model_path: Path, cache_root: Path) -> dict[str, Path]:
     """Export the model to ONNX (fp32) and quantise it (int8); needs torch and onnx. Idempotent.
 
     Files are written under a temporary name and renamed, so a concurrent reader never sees half a file.
+    A file lock makes concurrent exporters (replicas starting on a fresh data dir) take turns: the
+    quantiser writes a scratch file with a fixed name beside its input, which a second exporter would
+    delete under the first.
     """
+    from filelock import FileLock
+
     model_path = Path(model_path)
     target = export_dir(model_path, cache_root)
     target.mkdir(parents=True, exist_ok=True)
     paths = {variant: target / f"{variant}.onnx" for variant in VARIANTS}
-    if not paths["fp32"].is_file():
-        _export_fp32(model_path, paths["fp32"])
-    if not paths["int8"].is_file():
-        _quantise_int8(paths["fp32"], paths["int8"])
+    with FileLock(target / ".export.lock", timeout=_EXPORT_TIMEOUT_S):
+        if not paths["fp32"].is_file():
+            _export_fp32(model_path, paths["fp32"])
+        if not paths["int8"].is_file():
+            _quantise_int8(paths["fp32"], paths["int8"])
     return paths
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,16 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One export per test module (it takes a while: torch traces the model, then int8 quantisation)."""
+    """One export per test module (it takes a while: torch traces the model, then int8 quantisation).
+
+    Two processes export into the same fresh cache at once, as replicas starting together do: both
+    must get a usable file (the quantiser's fixed-name scratch file once made the second one fail).
+    """
     root = tmp_path_factory.mktemp("onnx-cache")
     model_path = make_settings(Path("unused")).model_path()
-    assert ensure_exported(model_path, root, "int8") is not None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        paths = list(pool.map(lambda _: ensure_exported(model_path, root, "int8"), range(2)))
+    assert all(path is not None and path.is_file() for path in paths), paths
     return root
 
 

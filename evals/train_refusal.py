@@ -22,10 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer.refusal import FEATURES, FORMAT_VERSION, MODEL_FILE
+from bot.answer.refusal import FEATURES, FORMAT_VERSION, MODEL_FILE, RefusalModel
 from evals.dataset import load_questions
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "datasets" / "gcot.jsonl"
+
+
+def untrained_model() -> RefusalModel:
+    """A stand-in the service can be built with while features are collected (they do not depend on
+    it): the shipped file may predate a change to FEATURES, and then it does not load."""
+    n = len(FEATURES)
+    return RefusalModel(version="untrained", features=FEATURES, mean=np.zeros(n), scale=np.ones(n), coef=np.zeros(n),
+                        intercept=0.0, threshold=0.5)
 
 
 def collect(service, questions) -> tuple[list[dict[str, float]], list[int]]:
@@ -48,7 +56,7 @@ def clapnq_calibration_half(dataset_dir: Path, embedder) -> tuple[list[dict[str,
 
     settings = bench_settings(dataset_dir)
     build_index(dataset_dir / "beir_dev", settings, progress=False)
-    service = AnswerService(HybridRetriever.from_settings(settings, embedder=embedder), settings=settings)
+    service = AnswerService(HybridRetriever.from_settings(settings, embedder=embedder), settings=settings, refusal_model=untrained_model())
     questions = sorted(load_clapnq(dataset_dir), key=lambda q: q.id)
     rows, labels = [], []
     for question in questions[: len(questions) // 2]:
@@ -61,8 +69,10 @@ def clapnq_calibration_half(dataset_dir: Path, embedder) -> tuple[list[dict[str,
 
 def fit(
     rows: list[dict[str, float]], labels: list[int], *, c: float = 1.0, n_gcot: int | None = None, features: tuple[str, ...] = FEATURES,
+    max_false_refusal: float | None = None,
 ) -> dict:
-    """Logistic regression on standardised features; the threshold maximises out-of-fold balanced accuracy.
+    """Logistic regression on standardised features; the threshold maximises out-of-fold balanced accuracy,
+    or, with `max_false_refusal`, declines the most unanswerable questions at that false-refusal rate.
 
     Args:
         rows, labels: features and 1/0 labels, the gcot dev questions first.
@@ -70,6 +80,8 @@ def fit(
         n_gcot: how many leading rows are gcot dev questions: the operating point is chosen on those
             (the assistant's own domain), even when ClapNQ rows help fit the weights. Defaults to all.
         features: the feature names to fit on (to compare feature sets on the same rows). Defaults to FEATURES.
+        max_false_refusal: the highest out-of-fold false-refusal rate the operating point may have.
+            Defaults to None (best balanced accuracy).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -82,8 +94,11 @@ def fit(
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     out_of_fold = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
     n_gcot = len(y) if n_gcot is None else n_gcot
-    threshold, balanced = best_threshold(out_of_fold[:n_gcot], y[:n_gcot])
     out_of_fold, y = out_of_fold[:n_gcot], y[:n_gcot]
+    if max_false_refusal is None:
+        threshold, balanced = best_threshold(out_of_fold, y)
+    else:
+        threshold, balanced = capped_threshold(out_of_fold, y, max_false_refusal)
     model.fit(x, np.array(labels))
     scaler, classifier = model.steps[0][1], model.steps[1][1]
     return {
@@ -114,6 +129,22 @@ def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float
     return round(float(best), 6), balanced(best)
 
 
+def capped_threshold(probabilities: np.ndarray, labels: np.ndarray, max_false_refusal: float) -> tuple[float, float]:
+    """The highest midpoint threshold whose false-refusal rate stays within `max_false_refusal`, and its balanced accuracy.
+
+    The higher the threshold, the more unanswerable questions it declines; the cap says how many
+    answerable ones that may cost.
+    """
+    values = np.unique(probabilities)
+    candidates = [0.0, *((values[:-1] + values[1:]) / 2)]
+    answerable, unanswerable = probabilities[labels == 1], probabilities[labels == 0]
+    allowed = [t for t in candidates if not len(answerable) or np.mean(answerable < t) <= max_false_refusal]
+    threshold = max(allowed)
+    answer_rate = np.mean(answerable >= threshold) if len(answerable) else 1.0
+    decline_rate = np.mean(unanswerable < threshold) if len(unanswerable) else 1.0
+    return round(float(threshold), 6), float((answer_rate + decline_rate) / 2)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
@@ -121,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clapnq", type=Path, help="Also train on ClapNQ's calibration half (its dev folder).")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     parser.add_argument("--c", type=float, default=1.0, help="Inverse regularisation strength.")
+    parser.add_argument("--max-false-refusal", type=float, default=None,
+                        help="Choose the operating point that declines the most unanswerable dev questions while the "
+                             "out-of-fold false-refusal rate stays at or below this (default: best balanced accuracy).")
     args = parser.parse_args(argv)
 
     from bot.answer.service import AnswerService
@@ -136,17 +170,18 @@ def main(argv: list[str] | None = None) -> None:
 
             settings = settings.model_copy(update={"data_dir": Path(tmp) / "data", "chroma_host": None, "chroma_port": None})
             ingest(args.corpus, settings=settings, embedder=embedder)
-        service = AnswerService.from_settings(settings, embedder=embedder)
+        service = AnswerService.from_settings(settings, embedder=embedder, refusal_model=untrained_model())
         rows, labels = collect(service, questions)
     sources = {"gcot_dev": len(rows)}
     if args.clapnq:
         extra_rows, extra_labels = clapnq_calibration_half(args.clapnq, embedder)
         rows, labels = rows + extra_rows, labels + extra_labels
         sources["clapnq_first_half"] = len(extra_rows)
-    fitted = fit(rows, labels, c=args.c, n_gcot=sources["gcot_dev"])
+    fitted = fit(rows, labels, c=args.c, n_gcot=sources["gcot_dev"], max_false_refusal=args.max_false_refusal)
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     payload = {"format": FORMAT_VERSION, "version": version, **fitted,
-               "trained_on": sources, "questions_file": str(args.questions.name), "split": "dev", "C": args.c}
+               "trained_on": sources, "questions_file": str(args.questions.name), "split": "dev", "C": args.c,
+               "max_false_refusal": args.max_false_refusal}
     args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)
 

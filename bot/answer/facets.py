@@ -8,7 +8,7 @@ documents' wording.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 _COMPARE = [
@@ -57,6 +57,33 @@ _FIGURE = re.compile(r"(?<![\w-])[£$€¥]?\d[\d,.]*(?:\s?(?:%|m|bn|k|tn|millio
 def figures(text: str) -> set[str]:
     """The amounts, counts and years `text` states, normalised ("¥44 trillion" -> "¥44trillion")."""
     return {match.group(0).lower().replace(" ", "").rstrip(".,") for match in _FIGURE.finditer(text)}
+
+
+# A number the question pins down: a year, a version or a release ("2025", "v3.0.0", "Release 22",
+# "35%"). Digits inside a name ("5G", "3GPP") and amounts with a unit ("£40m", "$1.5bn") are not.
+_PINNED_NUMBER = re.compile(r"(?<![\w.£$€¥])v?(\d+(?:\.\d+)*)(?![\w£$€¥]|\.\d)", re.I)
+
+
+def pinned_numbers(text: str) -> set[str]:
+    """The years, versions and release numbers `text` names, trailing ".0"s dropped ("v2.0.0" -> "2").
+
+    >>> sorted(pinned_numbers("Was NIST CSF 2.0 out by 2024, before 5G Release 18?"))
+    ['18', '2', '2024']
+    """
+    return {re.sub(r"(?:\.0)+$", "", match.group(1)) for match in _PINNED_NUMBER.finditer(text)}
+
+
+def number_coverage(question: str, texts: Sequence[str]) -> float:
+    """Share of the numbers `question` pins down that `texts` name too (1.0 when it names none).
+
+    "When was SFIA 10 released?" answered from sentences about SFIA 9 scores 0: the answer is about
+    another version, year or release than the one asked for.
+    """
+    asked = pinned_numbers(question)
+    if not asked:
+        return 1.0
+    named = set().union(*(pinned_numbers(text) for text in texts)) if texts else set()
+    return len(asked & named) / len(asked)
 
 
 def answer_type(text: str) -> str | None:

@@ -29,7 +29,7 @@ FORMAT_VERSION = 1
 FEATURES = (
     "best_score", "score_margin", "best_dense", "top3_dense", "best_lexical", "answer_coverage", "part_coverage",
     "dense_lexical_agree", "best_negated", "unknown_share", "fused_top", "fused_margin", "bm25_top", "rare_coverage",
-    "n_terms", "affirmative_gap", "answer_rare_coverage",
+    "n_terms", "affirmative_gap", "answer_rare_coverage", "number_coverage",
 )
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import figures
+from bot.answer.facets import figures, number_coverage, pinned_numbers
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -88,6 +88,29 @@ def test_nice_vs_ecsf_covers_both_frameworks(service):
 def test_figures_are_amounts_not_the_digits_of_names():
     assert figures("5G and 4G coverage under Bill C-8 and 3GPP Release 18") == {"18"}
     assert figures("up to $10m, 35% by 2030, ¥44 trillion and 35,000 premises.") == {"$10m", "35%", "2030", "¥44trillion", "35,000"}
+
+
+def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
+    assert pinned_numbers("Was NIST CSF 2.0.0 out by 2024, before 5G Release 18 and 3GPP's £40m?") == {"2", "2024", "18"}
+    assert pinned_numbers("v3.0.0, SFIA 10, 35% and $1.5bn") == {"3", "10", "35"}
+    assert number_coverage("When was SFIA 10 released?", ["SFIA 9 was issued in 2024."]) == 0.0
+    assert number_coverage("What did CSF 2.0 add?", ["CSF 2 added Govern.", ""]) == 1.0
+    assert number_coverage("What is SFIA?", []) == 1.0  # no number asked: nothing to miss
+    assert number_coverage("NOFO 2 awards in 2021", ["NOFO 2 opened in 2023."]) == 0.5
+
+
+# A version, release or year the documents do not hold, next to one they do: the answer must not
+# quote the neighbouring version as if it were the one asked about (issue 9's wrong-year look-alikes).
+@pytest.mark.parametrize(("asked", "held", "fact"), [
+    ("What did NIST CSF 4.0 change?", "What did NIST CSF 2.0 add?", "Govern"),
+    ("When was SFIA 8 published?", "When was SFIA 9 published?", "SFIA 9"),
+    ("When was 3GPP Release 25 frozen?", "What does 3GPP Release 20 cover?", "Release 20"),
+])
+def test_a_version_the_documents_do_not_hold_is_declined_and_its_neighbour_answered(service, asked, held, fact):
+    declined = service.ask(asked, audience="staff")
+    assert declined.status == "no_answer", describe(declined)
+    answered = _answered(service, held, audience="staff")
+    assert fact in answered.text, describe(answered)
 
 
 def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):

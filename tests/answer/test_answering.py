@@ -63,15 +63,15 @@ IN_SCOPE_LOOKALIKES = [
 ]
 
 # Close to the corpus, but the documents do not hold the answer. The refusal classifier of issue 9
-# (trained on 25 dev look-alikes) answers six of these, which the earlier score threshold declined:
-# strict xfails until the classifier declines them again (see the issue 9 closing note).
+# (trained on 25 dev look-alikes) answered six of these, which the earlier score threshold declined;
+# with the number-coverage feature it declines two again. The rest stay strict xfails (issue 9).
 _CLASSIFIER_REGRESSION = pytest.mark.xfail(strict=True, reason="issue 9: the refusal classifier answers this look-alike")
 UNANSWERABLE = [
-    pytest.param("What was the outcome of the GCOT steering group meeting in 2025?", marks=_CLASSIFIER_REGRESSION),
+    "What was the outcome of the GCOT steering group meeting in 2025?",
     pytest.param("How much money is in the NICT Beyond 5G fund in yen?", marks=_CLASSIFIER_REGRESSION),
     pytest.param("Which companies are current members of the O-RAN Alliance?", marks=_CLASSIFIER_REGRESSION),
     pytest.param("Has Germany joined GCOT?", marks=_CLASSIFIER_REGRESSION),
-    pytest.param("When will Canada remove Nokia equipment from its 4G networks?", marks=_CLASSIFIER_REGRESSION),
+    "When will Canada remove Nokia equipment from its 4G networks?",
     "What did the UK Telecommunications Security Act fine BT in 2024?",
     "Who is the GCOT workstream lead for subsea cables?",
     pytest.param("What is the capital of France?", marks=_CLASSIFIER_REGRESSION),

@@ -60,17 +60,34 @@ def figures(text: str) -> set[str]:
 
 
 # A number the question pins down: a year, a version or a release ("2025", "v3.0.0", "Release 22",
-# "35%"). Digits inside a name ("5G", "3GPP") and amounts with a unit ("£40m", "$1.5bn") are not.
-_PINNED_NUMBER = re.compile(r"(?<![\w.£$€¥])v?(\d+(?:\.\d+)*)(?![\w£$€¥]|\.\d)", re.I)
+# "35%"). Digits inside a name ("5G", "3GPP") and amounts with a unit ("£40m", "$1.5bn") are not, nor
+# is a count the asker wants ("name 3 partners", "the 7 levels"): a number after a word that asks for
+# some of a thing and before a plural.
+_PINNED_NUMBER = re.compile(r"(?<![\w.£$€¥])(?<!\d,)v?(\d+(?:[.,]\d+)*)(?![\w£$€¥]|[.,]\d)", re.I)
+_COUNT_CUE = re.compile(r"\b(?:the|top|first|last|name|list|give|show|me|any|all)\s+$", re.I)
+_COUNT_OF = re.compile(r"\s+(?:\S+\s+)?[a-z]+s\b")  # "3 partners", "3 GCOT partners"
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
-def pinned_numbers(text: str) -> set[str]:
+def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
     """The years, versions and release numbers `text` names, trailing ".0"s dropped ("v2.0.0" -> "2").
 
-    >>> sorted(pinned_numbers("Was NIST CSF 2.0 out by 2024, before 5G Release 18?"))
+    Args:
+        text: a question (or, with `counts`, a sentence).
+        counts: keep plain numbers before a plural too ("52 work roles"). Defaults to False: in a
+            question they are how many things the asker wants, not a version asked about.
+
+    >>> sorted(pinned_numbers("Was NIST CSF 2.0 out by 2024, before 5G Release 18? Name 3 changes."))
     ['18', '2', '2024']
     """
-    return {re.sub(r"(?:\.0)+$", "", match.group(1)) for match in _PINNED_NUMBER.finditer(text)}
+    pinned = set()
+    for match in _PINNED_NUMBER.finditer(text):
+        number = match.group(1)
+        if (not counts and number.isdigit() and not _YEAR.fullmatch(number)
+                and _COUNT_CUE.search(text, 0, match.start()) and _COUNT_OF.match(text, match.end())):
+            continue
+        pinned.add(re.sub(r"(?:\.0)+$", "", number))
+    return pinned
 
 
 def number_coverage(question: str, texts: Sequence[str]) -> float:
@@ -82,7 +99,7 @@ def number_coverage(question: str, texts: Sequence[str]) -> float:
     asked = pinned_numbers(question)
     if not asked:
         return 1.0
-    named = set().union(*(pinned_numbers(text) for text in texts)) if texts else set()
+    named = set().union(*(pinned_numbers(text, counts=True) for text in texts)) if texts else set()
     return len(asked & named) / len(asked)
 
 

@@ -9,7 +9,8 @@ operating point chosen on dev. At run time it is plain numpy: p = sigmoid(w . (x
 Why these features: a question the documents answer retrieves chunks that both rankings agree on
 and that contain its rare terms; its best sentence is close in meaning and covers its words; every
 part of a comparison or multi-part question finds a sentence; and none of its words are unknown to
-the corpus. Near misses ("when did Germany join GCOT?") fail one of these.
+the corpus; and a year, version or release it names ("SFIA 10", "in 2025") is named by what is
+quoted (`number_coverage`). Near misses ("when did Germany join GCOT?") fail one of these.
 """
 
 from __future__ import annotations

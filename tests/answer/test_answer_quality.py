@@ -93,6 +93,7 @@ def test_figures_are_amounts_not_the_digits_of_names():
 def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
     assert pinned_numbers("Was NIST CSF 2.0.0 out by 2024, before 5G Release 18 and 3GPP's £40m?") == {"2", "2024", "18"}
     assert pinned_numbers("v3.0.0, SFIA 10, 35% and $1.5bn") == {"3", "10", "35"}
+    assert pinned_numbers("name 3 GCOT partners and the top 5 risks of 2024") == {"2024"}  # counts asked for
     assert number_coverage("When was SFIA 10 released?", ["SFIA 9 was issued in 2024."]) == 0.0
     assert number_coverage("What did CSF 2.0 add?", ["CSF 2 added Govern.", ""]) == 1.0
     assert number_coverage("What is SFIA?", []) == 1.0  # no number asked: nothing to miss

@@ -150,7 +150,8 @@ def _evaluate(items, settings, names, audience_override, questions_file, progres
 def _print_run(run, *, per_category_retrieval: bool = False) -> None:
     from evals.report import breakdown_table, metric_table
 
-    typer.echo(f"{run.questions_file}: {next(iter(run.systems.values())).summary['n']} questions, generator {run.settings['generator']}\n")
+    encoder = f", query encoder {run.settings['query_encoder']}" if run.settings.get("query_encoder") else ""
+    typer.echo(f"{run.questions_file}: {next(iter(run.systems.values())).summary['n']} questions, generator {run.settings['generator']}{encoder}\n")
     _print_table(*metric_table(run))
     if "ours" in run.systems and per_category_retrieval:
         for key, label in (("retrieval.hit_at_1", "hit@1"), ("retrieval.hit_at_5", "hit@5"), ("retrieval.mrr_at_10", "MRR@10")):

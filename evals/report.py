@@ -203,7 +203,7 @@ _MARKDOWN = """\
 # Eval results
 
 Questions: `{{ run.questions_file }}` ({{ ours.n }} questions: {{ ours.n_answerable }} answerable, \
-{{ ours.n_unanswerable }} unanswerable). Generator: `{{ run.settings.generator }}`. Run started {{ run.started }}.
+{{ ours.n_unanswerable }} unanswerable). Generator: `{{ run.settings.generator }}`{% if run.settings.query_encoder %}, query encoder `{{ run.settings.query_encoder }}`{% endif %}. Run started {{ run.started }}.
 
 ## Ours vs baselines
 
@@ -269,7 +269,7 @@ summary { cursor: pointer; } .meta { color: #666; } pre { white-space: pre-wrap;
 <body>
 <h1>Coalition assistant: offline eval</h1>
 <p class="meta">Questions <code>{{ run.questions_file }}</code>: {{ ours.n }} ({{ ours.n_answerable }} answerable,
-{{ ours.n_unanswerable }} unanswerable). Generator <code>{{ run.settings.generator }}</code>. Started {{ run.started }}.</p>
+{{ ours.n_unanswerable }} unanswerable). Generator <code>{{ run.settings.generator }}</code>{% if run.settings.query_encoder %}, query encoder <code>{{ run.settings.query_encoder }}</code>{% endif %}. Started {{ run.started }}.</p>
 
 <h2>Ours vs baselines</h2>
 {{ html_table(metrics) }}

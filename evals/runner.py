@@ -331,5 +331,15 @@ def evaluate(
     return EvalRun(
         questions_file=questions_file,
         systems=runs,
-        settings={"generator": settings.generator, "data_dir": str(settings.data_dir), "audience_override": audience_override},
+        settings={"generator": settings.generator, "data_dir": str(settings.data_dir), "audience_override": audience_override,
+                  "query_encoder": query_encoder(built.get("ours"))},
     )
+
+
+def query_encoder(system: System | None) -> str | None:
+    """How the assistant embedded questions ("onnx-int8", "torch-fp32"): a torch fallback moves the
+    figures by about 0.01-0.02, so a run says which it had."""
+    embedder = getattr(getattr(getattr(system, "service", None), "retriever", None), "embedder", None)
+    if embedder is None:
+        return None
+    return f"{getattr(embedder, 'backend', type(embedder).__name__)}-{getattr(embedder, 'variant', '?')}"

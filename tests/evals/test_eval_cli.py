@@ -67,6 +67,11 @@ def test_run_prints_all_metrics_and_writes_json_and_reports(corpus_index, tmp_pa
     assert set(payload["by_audience"]) == {"academic", "industry", "staff"}
     assert (out / "report.html").read_text().count("<svg") >= 2
     assert (out / "report.md").is_file()
+    # Which query encoder answered (an ONNX export that failed falls back to torch, moving the figures).
+    encoder = payload["settings"]["query_encoder"]
+    assert encoder in {"onnx-int8", "onnx-fp32", "torch-fp32"}, encoder
+    assert f"query encoder {encoder}" in result.output
+    assert f"query encoder `{encoder}`" in (out / "report.md").read_text()
 
 
 def test_run_with_a_missing_index_explains_what_to_do(tmp_path: Path) -> None:

@@ -206,12 +206,23 @@ class ExtractiveGenerator:
         affirmative = [s for s in ranked if not _NEGATION.search(s.sentence.text) and s.score >= 0.5 * ranked[0].score]
         return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s))
 
-    @staticmethod
-    def _lead_key(question_shape: QuestionShape, s: _Scored) -> float:
-        """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...") opens the answer."""
+    def _lead_key(self, question_shape: QuestionShape, s: _Scored) -> float:
+        """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...", or, for an
+        acronym, "<its expansion> is a ...") opens the answer."""
         if question_shape.kind == "definition":
-            return s.score + 0.1 * _defines(question_shape.subject, s.sentence.text)
+            subject, text = question_shape.subject, s.sentence.text
+            return s.score + 0.1 * max(_defines(subject, text), self._defines_expansion(subject, text))
         return s.score
+
+    def _defines_expansion(self, subject: str, text: str) -> int:
+        """1 when the sentence defines the acronym `subject` by its expansion: "what is the TSA?" is
+        answered by "The Telecommunications (Security) Act 2021 is the UK law ...", which never says "TSA"."""
+        tokens = self.scorer.lexical.query_tokens(subject) if subject else []
+        expansion = (self._aliases or {}).get(tokens[0]) if len(tokens) == 1 else None
+        named = re.match(rf"^(?P<name>.{{1,120}}?)\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
+        if not expansion or not named:
+            return 0
+        return int(len(expansion & set(self.scorer.lexical.query_tokens(named.group("name")))) * 2 > len(expansion))
 
     def _rare_coverage(self, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
         """Share of the question's two rarest terms that the answer's own sentences contain.

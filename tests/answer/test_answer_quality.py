@@ -125,6 +125,13 @@ def test_what_is_x_opens_with_the_definition(service):
     assert answer.text.startswith("The Skills Framework for the Information Age (SFIA) is"), describe(answer)
 
 
+def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
+    # The defining sentence never says "TSA"; without the glossary's expansion an Australian sentence
+    # about "telecommunications security amendments" led.
+    answer = _answered(service, "what is the tsa", audience="staff")
+    assert answer.text.startswith("The Telecommunications (Security) Act 2021 is the UK law"), describe(answer)
+
+
 def test_multi_part_question_answers_both_parts(service):
     answer = _answered(service, "When was the TSA passed and what are the penalties?")
     assert "17 November 2021" in answer.text and "10% of turnover" in answer.text, describe(answer)

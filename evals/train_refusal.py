@@ -115,34 +115,34 @@ def fit(
     }
 
 
+def _midpoints(probabilities: np.ndarray) -> list[float]:
+    """0, every midpoint between distinct probabilities, and just above the highest."""
+    values = np.unique(probabilities)
+    return [0.0, *((values[:-1] + values[1:]) / 2), float(values[-1]) + 1e-6]
+
+
+def _balanced_at(probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> float:
+    answer_rate = np.mean(probabilities[labels == 1] >= threshold) if (labels == 1).any() else 1.0
+    decline_rate = np.mean(probabilities[labels == 0] < threshold) if (labels == 0).any() else 1.0
+    return float((answer_rate + decline_rate) / 2)
+
+
 def best_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """The midpoint threshold with the best balanced accuracy (ties: the one nearest 0.5)."""
-    values = np.unique(probabilities)
-    candidates = [0.0, *((values[:-1] + values[1:]) / 2), float(values[-1]) + 1e-6]
-
-    def balanced(t: float) -> float:
-        answer_rate = np.mean(probabilities[labels == 1] >= t) if (labels == 1).any() else 1.0
-        decline_rate = np.mean(probabilities[labels == 0] < t) if (labels == 0).any() else 1.0
-        return float((answer_rate + decline_rate) / 2)
-
-    best = max(candidates, key=lambda t: (balanced(t), -abs(t - 0.5)))
-    return round(float(best), 6), balanced(best)
+    best = max(_midpoints(probabilities), key=lambda t: (_balanced_at(probabilities, labels, t), -abs(t - 0.5)))
+    return round(float(best), 6), _balanced_at(probabilities, labels, best)
 
 
 def capped_threshold(probabilities: np.ndarray, labels: np.ndarray, max_false_refusal: float) -> tuple[float, float]:
     """The highest midpoint threshold whose false-refusal rate stays within `max_false_refusal`, and its balanced accuracy.
 
     The higher the threshold, the more unanswerable questions it declines; the cap says how many
-    answerable ones that may cost.
+    answerable ones that may cost. The threshold above every probability (decline all) is never chosen.
     """
-    values = np.unique(probabilities)
-    candidates = [0.0, *((values[:-1] + values[1:]) / 2)]
-    answerable, unanswerable = probabilities[labels == 1], probabilities[labels == 0]
-    allowed = [t for t in candidates if not len(answerable) or np.mean(answerable < t) <= max_false_refusal]
+    answerable = probabilities[labels == 1]
+    allowed = [t for t in _midpoints(probabilities)[:-1] if not len(answerable) or np.mean(answerable < t) <= max_false_refusal]
     threshold = max(allowed)
-    answer_rate = np.mean(answerable >= threshold) if len(answerable) else 1.0
-    decline_rate = np.mean(unanswerable < threshold) if len(unanswerable) else 1.0
-    return round(float(threshold), 6), float((answer_rate + decline_rate) / 2)
+    return round(float(threshold), 6), _balanced_at(probabilities, labels, threshold)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -217,12 +217,14 @@ class ExtractiveGenerator:
     def _defines_expansion(self, subject: str, text: str) -> int:
         """1 when the sentence defines the acronym `subject` by its expansion: "what is the TSA?" is
         answered by "The Telecommunications (Security) Act 2021 is the UK law ...", which never says "TSA"."""
-        tokens = self.scorer.lexical.query_tokens(subject) if subject else []
-        expansion = (self._aliases or {}).get(tokens[0]) if len(tokens) == 1 else None
         named = re.match(rf"^(?P<name>.{{1,120}}?)\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
-        if not expansion or not named:
-            return 0
-        return int(len(expansion & set(self.scorer.lexical.query_tokens(named.group("name")))) * 2 > len(expansion))
+        return int(bool(subject and named and self._names_expansion(subject, named.group("name"))))
+
+    def _names_expansion(self, word: str, text: str) -> bool:
+        """`word` is an acronym of the question and `text` holds most of its expansion's tokens."""
+        tokens = self.scorer.lexical.query_tokens(word)
+        expansion = (self._aliases or {}).get(tokens[0]) if len(tokens) == 1 else None
+        return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
 
     def _rare_coverage(self, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
         """Share of the question's two rarest terms that the answer's own sentences contain.
@@ -233,14 +235,7 @@ class ExtractiveGenerator:
         return self.scorer.coverage(rare, " ".join(s.sentence.text for s in chosen), aliases=aliases) if rare else 0.0
 
     def _mentions(self, part, text: str) -> float:
-        aliases = self._aliases or {}
-
-        def by_alias(word: str, text: str) -> bool:
-            tokens = self.scorer.lexical.query_tokens(word)
-            expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
-            return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
-
-        return mentions(part, text, by_alias if aliases else None)
+        return mentions(part, text, self._names_expansion if self._aliases else None)
 
     def _speaks_to(self, part, others, s: _Scored) -> bool:
         """The sentence is about this part: it names it, or its document's title names it and no other part."""

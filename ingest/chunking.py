@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest.loaders import LoadedDocument, Section
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 """Part of every file hash: bump it when chunk text or metadata change, so old chunks are re-made."""
 _SENTENCE_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r",\s+", r"\s+", ""]
 
@@ -92,6 +92,28 @@ def pack_sections(sections: list[Section], counter: TokenCounter, budget: int) -
     return packed
 
 
+def piece_starts(text: str, pieces: list[str]) -> list[int]:
+    """Where each of the splitter's pieces begins in `text`.
+
+    Pieces come in order and may overlap the one before, so each is searched for from just after
+    the previous start. LangChain's `add_start_index` searches from the previous end minus
+    `chunk_overlap`; here that overlap is counted in tokens, not characters, so the search began
+    past the piece, found nothing and gave -1. Passages then dropped the chunk they were built
+    around, and pages were cited from the section's first page.
+
+    >>> piece_starts("one two. two three.", ["one two.", "two. two three."])
+    [0, 4]
+    """
+    starts: list[int] = []
+    cursor = 0
+    for piece in pieces:
+        found = text.find(piece, cursor)
+        start = found if found >= 0 else cursor  # not verbatim (never seen): keep the order
+        starts.append(start)
+        cursor = start + 1
+    return starts
+
+
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     common: list[str] = []
     for left, right in zip(a, b):
@@ -122,7 +144,6 @@ class Chunker:
             chunk_size=self.max_tokens,
             chunk_overlap=overlap_tokens,
             length_function=lambda text: counter.count(text) - 2,
-            add_start_index=True,
             strip_whitespace=True,
         )
 
@@ -133,16 +154,16 @@ class Chunker:
         chunks: list[Chunk] = []
         offset = 0
         for section in pack_sections(document.sections, self.counter, self.max_tokens):
-            for piece in self._splitter.create_documents([section.text]):
-                start = offset + int(piece.metadata.get("start_index", 0))
-                body = piece.page_content
+            bodies = self._splitter.split_text(section.text)
+            for body, piece_start in zip(bodies, piece_starts(section.text, bodies), strict=True):
+                start = offset + piece_start
                 heading = " > ".join(section.heading_path)
                 prefix = " > ".join([meta.title, *(h for h in section.heading_path if h != meta.title)])
                 index = len(chunks)
                 metadata = {
                     **base,
                     "heading": heading,
-                    "page": section.page_at(int(piece.metadata.get("start_index", 0))) or 0,
+                    "page": section.page_at(piece_start) or 0,
                     "chunk_index": index,
                     "char_start": start,
                     "char_end": start + len(body),

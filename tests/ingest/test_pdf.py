@@ -244,6 +244,67 @@ def test_chunks_keep_pages_and_embed_title_and_heading_path(tmp_path: Path) -> N
     assert next(c for c in chunks if "The coalition funds" in c.text).metadata["page"] == 1
 
 
+def _long_section(path: Path) -> Path:
+    """One heading over about two pages of numbered paragraphs: a section the splitter cuts into many overlapping chunks."""
+    pdf = _Writer(path, 3)
+    pdf.heading("4 Findings", 16)
+    for number in range(1, 6):  # paragraphs longer than a chunk: cut between sentences, with an overlap
+        sentences = [f"Finding {number}.{part} records that pilot site {number} met reporting duty {part}." for part in range(1, 17)]
+        pdf.paragraph(pdf.wrap(" ".join(sentences) + " " + SCOPE, 420))
+    pdf.save()
+    return path
+
+
+def _assert_offsets_and_pages(document, chunks) -> None:
+    text = document.text
+    for chunk in chunks:
+        start, end = int(chunk.metadata["char_start"]), int(chunk.metadata["char_end"])
+        assert text[start:end] == chunk.text, chunk.chunk_id
+    starts = [int(c.metadata["char_start"]) for c in chunks]
+    assert starts == sorted(starts)
+    for section_start, section in zip(_section_starts(document), document.sections, strict=True):
+        for chunk in chunks:
+            start = int(chunk.metadata["char_start"])
+            if section_start <= start < section_start + len(section.text) and section.page_starts:
+                assert chunk.metadata["page"] == section.page_at(start - section_start), chunk.chunk_id
+
+
+def _section_starts(document) -> list[int]:
+    starts, offset = [], 0
+    for section in document.sections:
+        starts.append(offset)
+        offset += len(section.text) + 2
+    return starts
+
+
+def test_every_chunk_points_at_its_own_text_and_page(tmp_path: Path) -> None:
+    """char_start/char_end slice the chunk's text out of the document, and the page is that offset's page.
+
+    The splitter's own start index searched from the previous end minus an overlap counted in tokens,
+    so later chunks of a long section got -1: passages dropped them and cited the section's first page.
+    """
+    from gcot.settings import Settings
+    from ingest.chunking import Chunker, TokenCounter
+
+    document = load_document(_long_section(tmp_path / "findings.pdf"), tmp_path)
+    chunks = Chunker(TokenCounter(Settings().model_path())).split(document, content_hash="0" * 16)
+    assert len(chunks) >= 4
+    _assert_offsets_and_pages(document, chunks)
+    assert {c.metadata["page"] for c in chunks} >= {1, 2}
+    last = next(c for c in chunks if "Finding 5.16 records" in c.text)
+    assert last.metadata["page"] == 2
+
+
+@needs_shared
+def test_every_chunk_of_a_shared_pdf_points_at_its_own_text() -> None:
+    from gcot.settings import Settings
+    from ingest.chunking import Chunker, TokenCounter
+
+    document = load_document(SHARED / "Risk_Management_Guidelines.pdf", SHARED)
+    chunks = Chunker(TokenCounter(Settings().model_path())).split(document, content_hash="0" * 16)
+    _assert_offsets_and_pages(document, chunks)
+
+
 def test_answer_quoted_from_a_pdf_is_whole_sentences_with_a_page_link(tmp_path: Path, settings_factory, embedder) -> None:
     from bot.answer.service import AnswerService
     from ingest.pipeline import ingest

@@ -87,3 +87,21 @@ class ChromaServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=15)
+
+
+def assert_chunk_offsets(document, chunks) -> None:
+    """Each chunk's char_start/char_end slice its own text out of `document.text`, in order, and a
+    paged section's chunk carries the page of its start (the passage and citation code relies on both)."""
+    text = document.text
+    for chunk in chunks:
+        start, end = int(chunk.metadata["char_start"]), int(chunk.metadata["char_end"])
+        assert text[start:end] == chunk.text, chunk.chunk_id
+    starts = [int(c.metadata["char_start"]) for c in chunks]
+    assert starts == sorted(starts)
+    section_start = 0
+    for section in document.sections:
+        for chunk in chunks:
+            offset = int(chunk.metadata["char_start"]) - section_start
+            if section.page_starts and 0 <= offset < len(section.text):
+                assert chunk.metadata["page"] == section.page_at(offset), chunk.chunk_id
+        section_start += len(section.text) + 2  # sections are joined with a blank line

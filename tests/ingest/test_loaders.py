@@ -264,3 +264,19 @@ def test_every_format_reaches_the_index_with_its_metadata(tmp_path: Path, settin
     assert by_doc["guide"][0]["heading"] == "Guide > Duties"
     assert all(meta["visibility"] == "public" for doc in ("report", "guide", "page", "plain") for meta in by_doc[doc])
     assert not any("NavOnlyText" in text for text, _ in chunks)
+
+
+def test_every_chunk_of_the_corpus_points_at_its_own_text() -> None:
+    """Markdown sections long enough to be cut with an overlap get the same offsets as PDF ones."""
+    from gcot.settings import Settings
+    from ingest.chunking import Chunker, TokenCounter
+    from testkit import CORPUS_DIR, assert_chunk_offsets
+
+    settings = Settings(_env_file=None)
+    chunker = Chunker(TokenCounter(settings.model_path()), max_tokens=settings.chunk_max_tokens,
+                      overlap_tokens=settings.chunk_overlap_tokens)
+    paths = sorted(CORPUS_DIR.glob("*.md"))
+    assert paths
+    for path in paths:
+        document = load_document(path, CORPUS_DIR)
+        assert_chunk_offsets(document, chunker.split(document, content_hash="0" * 16))

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.loaders import load_document
 from ingest.pdf import extract
+from testkit import assert_chunk_offsets
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "pdf-qa" / "corpus"
 
@@ -255,28 +256,6 @@ def _long_section(path: Path) -> Path:
     return path
 
 
-def _assert_offsets_and_pages(document, chunks) -> None:
-    text = document.text
-    for chunk in chunks:
-        start, end = int(chunk.metadata["char_start"]), int(chunk.metadata["char_end"])
-        assert text[start:end] == chunk.text, chunk.chunk_id
-    starts = [int(c.metadata["char_start"]) for c in chunks]
-    assert starts == sorted(starts)
-    for section_start, section in zip(_section_starts(document), document.sections, strict=True):
-        for chunk in chunks:
-            start = int(chunk.metadata["char_start"])
-            if section_start <= start < section_start + len(section.text) and section.page_starts:
-                assert chunk.metadata["page"] == section.page_at(start - section_start), chunk.chunk_id
-
-
-def _section_starts(document) -> list[int]:
-    starts, offset = [], 0
-    for section in document.sections:
-        starts.append(offset)
-        offset += len(section.text) + 2
-    return starts
-
-
 def test_every_chunk_points_at_its_own_text_and_page(tmp_path: Path) -> None:
     """char_start/char_end slice the chunk's text out of the document, and the page is that offset's page.
 
@@ -289,7 +268,7 @@ def test_every_chunk_points_at_its_own_text_and_page(tmp_path: Path) -> None:
     document = load_document(_long_section(tmp_path / "findings.pdf"), tmp_path)
     chunks = Chunker(TokenCounter(Settings().model_path())).split(document, content_hash="0" * 16)
     assert len(chunks) >= 4
-    _assert_offsets_and_pages(document, chunks)
+    assert_chunk_offsets(document, chunks)
     assert {c.metadata["page"] for c in chunks} >= {1, 2}
     last = next(c for c in chunks if "Finding 5.16 records" in c.text)
     assert last.metadata["page"] == 2
@@ -302,7 +281,7 @@ def test_every_chunk_of_a_shared_pdf_points_at_its_own_text() -> None:
 
     document = load_document(SHARED / "Risk_Management_Guidelines.pdf", SHARED)
     chunks = Chunker(TokenCounter(Settings().model_path())).split(document, content_hash="0" * 16)
-    _assert_offsets_and_pages(document, chunks)
+    assert_chunk_offsets(document, chunks)
 
 
 def test_answer_quoted_from_a_pdf_is_whole_sentences_with_a_page_link(tmp_path: Path, settings_factory, embedder) -> None:

@@ -5,11 +5,16 @@ question coming with a topically related passage that does not answer it. The de
 (`beir_dev/corpus.jsonl`) are indexed with the project's ingest job; every question is asked with
 the refusal threshold at 0.0 (so `answer.confidence` is always computed), the questions are sorted by
 id, the threshold on confidence that maximises balanced accuracy on the first half is chosen, and
-balanced accuracy is reported on the second half.
+balanced accuracy is reported on the second half. That measures how the shipped classifier, trained
+on our own dev questions, transfers to another domain. Beside it, `refit` measures the classifier
+itself on this domain: its weights, regularisation and threshold are fitted on the first half's
+features alone (as a team with labelled questions of its own would retrain it), and scored on the
+second half.
 
 Main helpers:
     load_clapnq: the questions and their answerable labels.
     calibrate, balanced_accuracy_at: the threshold arithmetic (pure).
+    refit_outcomes: the classifier refitted on the first half, scored on the second.
     run_refusal: the whole benchmark -> a result dict.
 """
 
@@ -19,9 +24,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from gcot.settings import Settings
 
@@ -29,6 +36,10 @@ log = logging.getLogger(__name__)
 
 FILES = {"clapnq_dev_answerable.jsonl": True, "clapnq_dev_unanswerable.jsonl": False}
 AUDIENCE = "industry"
+REFIT_C_VALUES = (0.1, 0.3, 1.0, 3.0)
+"""Regularisation strengths tried by `refit_outcomes`; the first half's out-of-fold accuracy chooses."""
+MIN_REFIT_PER_CLASS = 10
+"""Fewer scored questions of either kind in the first half than this: no refit (5-fold CV needs them)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class Outcome:
     status: str
     confidence: float
     reason: str = ""
+    features: dict[str, float] | None = None
+    """What the refusal classifier read (None when the question was declined before scoring)."""
 
     def answers_at(self, threshold: float) -> bool:
         """Would the assistant answer with this refusal threshold?"""
@@ -122,6 +135,40 @@ def evaluate_outcomes(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "test_answer_rate_answerable": _rate([o.answers_at(threshold) for o in test if o.answerable]),
         "test_decline_rate_unanswerable": _rate([not o.answers_at(threshold) for o in test if not o.answerable]),
         "declined_before_scoring": sum(1 for o in outcomes if o.status != "answered"),
+        "refit": refit_outcomes(outcomes),
+    }
+
+
+def refit_outcomes(outcomes: Sequence[Outcome], *, c_values: Sequence[float] = REFIT_C_VALUES) -> dict[str, Any] | None:
+    """The refusal classifier fitted on the first half's features, scored on the second half.
+
+    Weights come from the first half; C and the threshold from its out-of-fold probabilities
+    (`evals.train_refusal.fit`: 5-fold, best balanced accuracy; ties go to the smaller C). The second
+    half is only scored. None when the first half has too few scored questions of either kind.
+    """
+    from bot.answer.refusal import FEATURES, RefusalModel
+    from evals.train_refusal import fit
+
+    calibration, test = split_by_id(outcomes)
+    scored = [o for o in calibration if o.features is not None and o.status == "answered"]
+    labels = [int(o.answerable) for o in scored]
+    if min(labels.count(0), labels.count(1)) < MIN_REFIT_PER_CLASS:
+        return None
+    rows = [o.features for o in scored]
+    fits = [(c, fit(rows, labels, c=c)) for c in c_values]
+    c, fitted = max(fits, key=lambda item: item[1]["dev_out_of_fold"]["balanced_accuracy"])
+    model = RefusalModel(version="refit", features=FEATURES, mean=np.array(fitted["mean"]), scale=np.array(fitted["scale"]),
+                         coef=np.array(fitted["coef"]), intercept=fitted["intercept"], threshold=fitted["threshold"])
+    rescored = [replace(o, confidence=model.probability(o.features) if o.features is not None else 0.0) for o in test]
+    threshold = fitted["threshold"]
+    return {
+        "C": c,
+        "threshold": round(threshold, 6),
+        "calibration_balanced_accuracy": fitted["dev_out_of_fold"]["balanced_accuracy"],
+        "balanced_accuracy": balanced_accuracy_at(rescored, threshold),
+        "test_answer_rate_answerable": _rate([o.answers_at(threshold) for o in rescored if o.answerable]),
+        "test_decline_rate_unanswerable": _rate([not o.answers_at(threshold) for o in rescored if not o.answerable]),
+        "n_fitted": len(scored),
     }
 
 
@@ -151,7 +198,8 @@ def run_refusal(
 
     Returns:
         `threshold`, `calibration_balanced_accuracy`, `balanced_accuracy` (second half), `n_calibration`,
-        `n_test`, plus per-class rates on the test half and `outcomes` (one per question).
+        `n_test`, plus per-class rates on the test half, `refit` (`refit_outcomes`) and `outcomes`
+        (one per question).
     """
     from bot.answer.service import AnswerService
     from bot.retrieve.hybrid import HybridRetriever
@@ -172,7 +220,9 @@ def run_refusal(
     outcomes = []
     for question in iterator:
         answer = service.ask(question.question, audience=AUDIENCE)
-        outcomes.append(Outcome(question.id, question.answerable, answer.status, float(answer.confidence), answer.reason))
+        # The classifier's inputs, for the refit: recomputed (deterministic), as the trainer does.
+        features = service.refusal_features(question.question, audience=AUDIENCE) if answer.status == "answered" else None
+        outcomes.append(Outcome(question.id, question.answerable, answer.status, float(answer.confidence), answer.reason, features))
     result = evaluate_outcomes(outcomes)
     result["outcomes"] = [asdict(o) for o in outcomes]
     return result

@@ -475,5 +475,18 @@ def refusal_markdown(result: dict[str, Any]) -> str:
             "",
             f"{result.get('declined_before_scoring', 0)} of {result['n_calibration'] + result['n_test']} questions were declined "
             "before evidence scoring (scope rules such as sport or weather); they count as declines at any threshold.",
+            *_refit_lines(result.get("refit")),
         ]
     )
+
+
+def _refit_lines(refit: dict[str, Any] | None) -> list[str]:
+    if not refit:
+        return []
+    return [
+        "",
+        f"Refitted on the first half's features (C {refit['C']}, threshold {refit['threshold']:.4f}, out-of-fold "
+        f"{refit['calibration_balanced_accuracy']:.3f} on {refit['n_fitted']} questions): test balanced accuracy "
+        f"**{refit['balanced_accuracy']:.3f}** (answers {fmt(refit.get('test_answer_rate_answerable'))} of the answerable, "
+        f"declines {fmt(refit.get('test_decline_rate_unanswerable'))} of the unanswerable).",
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.refusal import Outcome, balanced_accuracy_at, calibrate, evaluate_outcomes, split_by_id
+from evals.refusal import Outcome, balanced_accuracy_at, calibrate, evaluate_outcomes, refit_outcomes, split_by_id
 
 CLAPNQ = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "clapnq"
 
@@ -48,6 +48,47 @@ def test_split_by_id_sorts_ids_as_strings_and_reports_the_second_half() -> None:
     assert result["threshold"] == pytest.approx(0.45)
 
 
+def _featured(count: int, seed: int = 0) -> list[Outcome]:
+    """Answerable questions have a higher `answer_coverage`; the confidence the shipped model gave is noise."""
+    import numpy as np
+
+    from bot.answer.refusal import FEATURES
+
+    rng = np.random.default_rng(seed)
+    outcomes = []
+    for i in range(count):
+        answerable = i % 2 == 0
+        features = {name: float(rng.normal()) for name in FEATURES}
+        features["answer_coverage"] = float(rng.normal(1.5 if answerable else -1.5))
+        outcomes.append(Outcome(f"q{i:03d}", answerable, "answered", float(rng.uniform()), features=features))
+    return outcomes
+
+
+def test_refit_learns_from_the_first_half_and_scores_the_second() -> None:
+    outcomes = _featured(120)
+    result = evaluate_outcomes(outcomes)
+    refit = result["refit"]
+    assert refit["n_fitted"] == 60
+    assert refit["balanced_accuracy"] > 0.85 > result["balanced_accuracy"]  # the noise confidence cannot separate
+    assert refit["C"] in (0.1, 0.3, 1.0, 3.0)
+
+
+def test_refit_never_sees_the_second_half() -> None:
+    outcomes = _featured(120)
+    first, second = split_by_id(outcomes)
+    flipped = [Outcome(o.id, not o.answerable, o.status, o.confidence, features=o.features) for o in second]
+    before, after = refit_outcomes(outcomes), refit_outcomes(first + flipped)
+    assert (before["C"], before["threshold"]) == (after["C"], after["threshold"])  # fitted on the first half alone
+    assert after["balanced_accuracy"] == pytest.approx(1 - before["balanced_accuracy"])
+
+
+def test_refit_needs_enough_scored_questions_of_each_kind() -> None:
+    outcomes = _featured(120)
+    declined = [o if o.answerable or int(o.id[1:]) >= 60 else Outcome(o.id, o.answerable, "no_answer", 0.0) for o in outcomes]
+    assert refit_outcomes(declined) is None
+    assert evaluate_outcomes(declined)["refit"] is None
+
+
 @pytest.mark.skipif(not CLAPNQ.is_dir(), reason="shared ClapNQ data not present")
 def test_smoke_run_on_twenty_clapnq_questions(tmp_path: Path, settings_factory, embedder) -> None:
     from evals.refusal import run_refusal
@@ -72,3 +113,4 @@ def test_smoke_run_on_twenty_clapnq_questions(tmp_path: Path, settings_factory, 
     assert 0.0 <= result["threshold"] <= 1.0 + 1e-6
     assert len(result["outcomes"]) == 20
     assert sum(o["status"] == "answered" for o in result["outcomes"]) > 0  # threshold 0: most questions answered
+    assert all((o["features"] is not None) == (o["status"] == "answered") for o in result["outcomes"])

@@ -121,7 +121,10 @@ def test_results_file_sections_are_replaced_independently(run: EvalRun, tmp_path
     bench = [BenchResult("scifact", "test", "hybrid", {"method": "convex", "alpha": 0.5, "rrf_k": 60, "candidates": 100}, 0.7, 0.9, 300, 100, 70.0)]
     update_results_section(path, "scifact-test", beir_markdown(bench))
     refusal = {"threshold": 0.5, "calibration_balanced_accuracy": 0.8, "balanced_accuracy": 0.75, "n_calibration": 300, "n_test": 300,
-               "test_answer_rate_answerable": 0.7, "test_decline_rate_unanswerable": 0.8}
+               "test_answer_rate_answerable": 0.7, "test_decline_rate_unanswerable": 0.8,
+               "refit": {"C": 0.1, "threshold": 0.51, "calibration_balanced_accuracy": 0.81, "balanced_accuracy": 0.78,
+                         "test_answer_rate_answerable": 0.75, "test_decline_rate_unanswerable": 0.8, "n_fitted": 287}}
+    assert "Refitted" not in refusal_markdown({**refusal, "refit": None})
     update_results_section(path, "clapnq-refusal", refusal_markdown(refusal))
     update_results_section(path, "scifact-test", beir_markdown([BenchResult("scifact", "test", "bm25", None, 0.6, 0.8, 300, 100, 77.0)]))
     text = path.read_text()
@@ -130,4 +133,5 @@ def test_results_file_sections_are_replaced_independently(run: EvalRun, tmp_path
     assert "| bm25 | – | 0.6000 | 0.8000 | 77.0 |" in text and "convex α=0.5" not in text
     assert "## In-domain set: ours vs baselines" in text and "### Ours vs baselines" in text
     assert "| 0.5000 | 0.800 | 0.750 | 0.700 | 0.800 | 300 | 300 |" in text
+    assert "(C 0.1, threshold 0.5100, out-of-fold 0.810 on 287 questions): test balanced accuracy **0.780**" in text
     assert text.index("section:in-domain") < text.index("section:scifact-test") < text.index("section:clapnq-refusal")

@@ -275,7 +275,7 @@ def test_every_chunk_of_the_corpus_points_at_its_own_text() -> None:
     settings = Settings(_env_file=None)
     chunker = Chunker(TokenCounter(settings.model_path()), max_tokens=settings.chunk_max_tokens,
                       overlap_tokens=settings.chunk_overlap_tokens)
-    paths = sorted(CORPUS_DIR.glob("*.md"))
+    paths = sorted(CORPUS_DIR.rglob("*.md"))
     assert paths
     for path in paths:
         document = load_document(path, CORPUS_DIR)

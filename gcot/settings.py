@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     """Weight of a chunk's best sentence (cosine to the query, normalised over the candidates) added
     to its fused score before passages are built (bot/retrieve/rerank.py); 0 keeps the fused order.
     Chosen on the pdf-qa tuning set."""
+    identifier_max_chunks: int = Field(default=3, ge=0, validation_alias="GCOT_IDENTIFIER_MAX_CHUNKS")
+    """A numbered part the question names ("Recital 14", "Article 5", "Table 3") that at most this many
+    chunks contain labels them, and they are read first (bot/retrieve/identifiers.py); named in more,
+    it is only cited in passing and ranking is left alone. 0: off. Chosen on the pdf-qa tuning set."""
     rerank_paged_only: bool = Field(default=True, validation_alias="GCOT_RERANK_PAGED_ONLY")
     """Rerank only chunks of paged documents (PDF), among the places they hold; other chunks keep theirs.
     On the Markdown dev split the rerank bought nothing and moved primary sources below summaries."""

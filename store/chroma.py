@@ -118,6 +118,11 @@ class VectorStore:
         }
         return [found[chunk_id] for chunk_id in ids if chunk_id in found]
 
+    def containing(self, phrase: str, *, limit: int) -> list[StoredChunk]:
+        """Up to `limit` chunks whose text contains `phrase` verbatim (case-sensitive: Chroma's `$contains`)."""
+        page = self.collection.get(where_document={"$contains": phrase}, include=["documents", "metadatas"], limit=limit)
+        return [self._chunk(i, t, m) for i, t, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)]
+
     def query(self, embedding: np.ndarray, *, k: int = 20) -> list[tuple[StoredChunk, float]]:
         """Top-k chunks of this collection by cosine similarity (no filter: a collection is one visibility)."""
         result = self.collection.query(

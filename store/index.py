@@ -100,6 +100,20 @@ class IndexSnapshot:
             found.update({c.chunk_id: c for c in self.collections[visibility].get(group)})
         return [found[chunk_id] for chunk_id in ids if chunk_id in found]
 
+    def containing(self, phrase: str, *, visibilities: Sequence[str] | None, limit: int = 10) -> list[StoredChunk]:
+        """Chunks of this version that the visibilities allow and whose text contains `phrase` verbatim.
+
+        Up to `limit` per visibility collection; a caller that needs to know whether there are more
+        asks for one more than it will use.
+        """
+        allowed = _allowed(visibilities)
+        found = []
+        for visibility in allowed:
+            if visibility in self.collections:
+                found += [c for c in self.collections[visibility].containing(phrase, limit=limit)
+                          if self._visibility_of.get(c.chunk_id) in allowed]
+        return found
+
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of `vector` to the stored vectors of `ids`."""
         scores: dict[str, float] = {}

@@ -21,6 +21,7 @@ from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.types import Answer, Citation, RetrievedChunk, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
+from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
 from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, strip_slack_markup
 from bot.retrieve.rerank import rerank_by_best_sentence
@@ -239,11 +240,12 @@ class AnswerService:
     # --- internals -----------------------------------------------------------------------------
 
     def _retrieve(self, question: str, query: str, view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
-        """The k passages `ask` reads: hybrid hits, both sides of a comparison, widened to passages."""
+        """The k passages `ask` reads: hybrid hits, the parts the question names, both sides of a comparison, widened to passages."""
         # A chunk inside a better-ranked passage opens none of its own: fetch more to still fill k.
         fetch = k if self.passage_window.empty else 2 * k
         hits = self.retriever.search(query, k=fetch, visibilities=visibilities, snapshot=view.snapshot)
         hits = self._rerank(query, hits, view)
+        hits = pin_named_parts(question, hits, view.snapshot, visibilities, max_chunks=self.settings.identifier_max_chunks)
         hits = self._cover_parts(question, hits, view, visibilities, k=fetch)
         return expand_to_passages(hits, view.snapshot, self.passage_window, k=k)
 

@@ -125,7 +125,7 @@ class HybridRetriever:
         # Texts are read for the k kept only. A chunk the snapshot names but the store no longer holds
         # (deleted by an ingest that has not published yet) is dropped here.
         chunks = {c.chunk_id: c for c in snap.get([cid for cid, _ in top])}
-        return [_hit(chunks[cid], score) for cid, score in top if cid in chunks]
+        return [as_retrieved(chunks[cid], score) for cid, score in top if cid in chunks]
 
 
 def _convex(
@@ -167,7 +167,8 @@ def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
     return fused
 
 
-def _hit(chunk: Any, score: float) -> RetrievedChunk:
+def as_retrieved(chunk: Any, score: float) -> RetrievedChunk:
+    """A stored chunk as a search result with `score`."""
     return RetrievedChunk(
         chunk_id=chunk.chunk_id,
         doc_id=str(chunk.metadata.get("doc_id", "")),

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.retrieve.hybrid import as_retrieved
 from bot.types import RetrievedChunk
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def pin_named_parts(
             continue
         ranked = {hit.chunk_id: hit for hit in result}
         top = max((hit.score for hit in result), default=0.0)
-        pinned = [ranked.get(chunk.chunk_id) or _as_hit(chunk, top) for chunk in carriers]
+        pinned = [ranked.get(chunk.chunk_id) or as_retrieved(chunk, top) for chunk in carriers]
         pinned_ids = {hit.chunk_id for hit in pinned}
         result = pinned + [hit for hit in result if hit.chunk_id not in pinned_ids]
     return result
@@ -88,8 +89,3 @@ def _carriers(label: str, snapshot: Snapshot, visibilities: Sequence[str], *, li
                 found.setdefault(chunk.chunk_id, chunk)
     return sorted(found.values(), key=lambda chunk: (str(chunk.metadata.get("doc_id", "")), int(chunk.metadata.get("chunk_index", 0))))
 
-
-def _as_hit(chunk, score: float) -> RetrievedChunk:
-    return RetrievedChunk(chunk_id=chunk.chunk_id, doc_id=str(chunk.metadata.get("doc_id", "")),
-                          visibility=str(chunk.metadata.get("visibility", "public")), score=score, text=chunk.text,
-                          metadata=chunk.metadata)

@@ -182,6 +182,11 @@ class ExtractiveGenerator:
                                   + 0.08 * has_answer_type(part.wants, s.sentence.text)))
         if not chosen:
             chosen.append(self._lead(question_shape, ranked))
+        wants = question_shape.parts[0].wants if question_shape.kind == "single" and question_shape.parts else None
+        if wants and not any(has_answer_type(wants, c.sentence.text) for c in chosen):
+            # "How much ...?" led by a sentence with no figure: the best one with a figure follows it.
+            typed = [s for s in ranked if has_answer_type(wants, s.sentence.text) and s.score >= self.keep_ratio * best]
+            chosen.extend(typed[:1])
         limit = self.max_sentences + max(len(parts) - 1, 0)
         for candidate in ranked:
             if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:

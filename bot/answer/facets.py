@@ -43,7 +43,7 @@ COUNTRY_NAMES = {"uk": "United Kingdom", "us": "United States", "usa": "United S
 
 
 _ASKS_DATE = re.compile(r"\b(when|what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|date)\b", re.I)
-_ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth)\b", re.I)
+_ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?)\b", re.I)
 # A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition.
 _HAS_DATE = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|"

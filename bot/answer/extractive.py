@@ -182,11 +182,13 @@ class ExtractiveGenerator:
                                   + 0.08 * has_answer_type(part.wants, s.sentence.text)))
         if not chosen:
             chosen.append(self._lead(question_shape, ranked))
+        typed: list[_Scored] = []
         wants = question_shape.parts[0].wants if question_shape.kind == "single" and question_shape.parts else None
         if wants and not any(has_answer_type(wants, c.sentence.text) for c in chosen):
-            # "How much ...?" led by a sentence with no figure: the best one with a figure follows it.
-            typed = [s for s in ranked if has_answer_type(wants, s.sentence.text) and s.score >= self.keep_ratio * best]
-            chosen.extend(typed[:1])
+            # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
+            # (alone: its chunk does not thereby lower the bar for its other sentences).
+            typed = [s for s in ranked if has_answer_type(wants, s.sentence.text) and s.score >= self.keep_ratio * best][:1]
+            chosen.extend(typed)
         limit = self.max_sentences + max(len(parts) - 1, 0)
         for candidate in ranked:
             if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:
@@ -201,7 +203,8 @@ class ExtractiveGenerator:
                 continue
             if _words(chosen) + len(candidate.sentence.text.split()) > self.max_words:
                 continue
-            if candidate.score < self.new_source_ratio * best and all(c.sentence.hit_rank != candidate.sentence.hit_rank for c in chosen):
+            if candidate.score < self.new_source_ratio * best and all(
+                    c.sentence.hit_rank != candidate.sentence.hit_rank for c in chosen if c not in typed):
                 continue
             chosen.append(candidate)
         return chosen

@@ -42,12 +42,20 @@ COUNTRY_ALIASES = {
 COUNTRY_NAMES = {"uk": "United Kingdom", "us": "United States", "usa": "United States", "eu": "European Union"}
 
 
-_ASKS_DATE = re.compile(r"\b(when|what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|date)\b", re.I)
+# "When" asks for a time where it opens a question or part, ends a terse one, or is followed by its verb
+# ("when did", "gcot launch when"); inside a clause ("who must attend when hardware is bought") it does not.
+_ASKS_DATE = re.compile(
+    r"^\W*when\b|\bwhen\W*$|\b(?:and|or|but|so)\s+when\b|[,:;]\s*when\b|"
+    r"\bwhen\s+(?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should|must|shall)\b|"
+    r"\b(what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|date)\b", re.I
+)
 _ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?)\b", re.I)
-# A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition.
+# A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition, or
+# is a span of time ("90 days").
 _HAS_DATE = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b|"
-    r"\b(in|by|from|until|since|on|of|before|after|end-|mid-|early|late)\s*(19|20)\d\d\b|\b(19|20)\d\d\s*[–-]\s*\d", re.I
+    r"\b(in|by|from|until|since|on|of|before|after|end-|mid-|early|late)\s*(19|20)\d\d\b|\b(19|20)\d\d\s*[–-]\s*\d|"
+    r"\b\d+\s*-?\s*(days?|weeks?|months?|years?)\b", re.I  # "within 90 days" answers a "when" too
 )
 _HAS_NUMBER = re.compile(r"[£$€¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", re.I)
 # A figure stands alone: "$10m", "35%", "2030", "35,000"; the digits of a name ("5G", "C-8", "3GPP") are none.

@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import answer_type, figures, number_coverage, pinned_numbers
+from bot.answer.facets import answer_type, figures, has_answer_type, number_coverage, pinned_numbers
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -74,6 +74,15 @@ def test_words_that_ask_for_an_amount_want_a_number():
     for question in ("WIS satellite funding", "bill c-8 fines", "penalty for breaching the TSSR", "ETSI membership fee"):
         assert answer_type(question) == "number", question
     assert answer_type("What is the NICT Beyond 5G fund?") is None  # a fund is a thing, its funding an amount
+
+
+def test_when_asks_for_a_time_only_as_the_question_word():
+    for question in ("When did GCOT launch?", "gcot launch when", "and when was it published", "Beyond 5G strategy: when published"):
+        assert answer_type(question) == "date", question
+    # Inside a clause "when" is a condition: these ask who and what, not when.
+    assert answer_type("Who must sit on the committee when hardware is procured?") is None
+    assert answer_type("What happens when a provider breaches the TSA?") is None
+    assert has_answer_type("date", "Passwords expire after a maximum of 90 days.")  # a span of time answers "when"
 
 
 def test_an_amount_asked_for_beside_a_broader_ask_is_quoted(service):

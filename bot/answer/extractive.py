@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, figures, has_answer_type, mentions, shape
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, figures, gives_kind, has_answer_type, mentions, shape, type_coverage
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
@@ -108,7 +108,11 @@ class ExtractiveGenerator:
         if not scored:
             return Draft()
         question_shape = shape(question)
-        chosen = self._choose(question_shape, scored)
+        chosen, core = self._choose(question_shape, scored)
+        # Does the answer give what was asked (a figure for "how much")? A single question is answered by
+        # its core, the lead and any sentence added for the asked-for figure; each part of a comparison or
+        # multi-part question may be answered anywhere in the answer.
+        parted = question_shape.kind in ("comparison", "multi")
         chosen = self._with_lists_and_caveats(chosen, scored)
         terms = self.scorer.weighted_terms(question, context)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
@@ -117,8 +121,9 @@ class ExtractiveGenerator:
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
-            features=_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
-            not_covered=bool(_NEGATION.search(chosen[0].sentence.text)),
+            features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
+                      "type_coverage": type_coverage(question, [s.sentence.text for s in (chosen if parted else core)])},
+            not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),
         )
 
     # --- scoring ---------------------------------------------------------------------------------------
@@ -165,7 +170,9 @@ class ExtractiveGenerator:
 
     # --- choosing ------------------------------------------------------------------------------------
 
-    def _choose(self, question_shape: QuestionShape, scored: list[_Scored]) -> list[_Scored]:
+    def _choose(self, question_shape: QuestionShape, scored: list[_Scored]) -> tuple[list[_Scored], list[_Scored]]:
+        """The answer's sentences, and its core: the sentences chosen as the answer itself (the lead, or each
+        part's own sentence, and the sentence added for an asked-for figure or date), before the rest."""
         ranked = sorted(scored, key=lambda s: -s.score)
         best = ranked[0].score
         chosen: list[_Scored] = []
@@ -189,6 +196,7 @@ class ExtractiveGenerator:
             # (alone: its chunk does not thereby lower the bar for its other sentences).
             typed = [s for s in ranked if has_answer_type(wants, s.sentence.text) and s.score >= self.keep_ratio * best][:1]
             chosen.extend(typed)
+        core = list(chosen)
         limit = self.max_sentences + max(len(parts) - 1, 0)
         for candidate in ranked:
             if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:
@@ -207,11 +215,13 @@ class ExtractiveGenerator:
                     c.sentence.hit_rank != candidate.sentence.hit_rank for c in chosen if c not in typed):
                 continue
             chosen.append(candidate)
-        return chosen
+        return chosen, core
 
     def _lead(self, question_shape: QuestionShape, ranked: list[_Scored]) -> _Scored:
-        """The opening sentence. One saying what is *not* known is a caveat: it leads only when nothing else is close."""
-        affirmative = [s for s in ranked if not _NEGATION.search(s.sentence.text) and s.score >= 0.5 * ranked[0].score]
+        """The opening sentence. One saying what is *not* known is a caveat: it leads only when nothing else is
+        close, unless it gives what was asked ("founded in 1988; this date has not been confirmed" for "when")."""
+        affirmative = [s for s in ranked if (not _NEGATION.search(s.sentence.text) or _gives_asked(question_shape, s))
+                       and s.score >= 0.5 * ranked[0].score]
         return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s))
 
     def _lead_key(self, question_shape: QuestionShape, s: _Scored) -> float:
@@ -317,6 +327,15 @@ def _defines(subject: str, text: str) -> int:
     if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I):
         return 2
     return int(bool(re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)))
+
+
+def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:
+    """A single question asks for a kind of answer (a date, a figure, a name) and the sentence gives one."""
+    if question_shape.kind != "single" or not question_shape.parts:
+        return False
+    question = question_shape.parts[0].text
+    kind = asked_kind(question)
+    return kind is not None and gives_kind(kind, question, s.sentence.text)
 
 
 def _words(chosen: list[_Scored]) -> int:

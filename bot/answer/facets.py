@@ -47,7 +47,7 @@ COUNTRY_NAMES = {"uk": "United Kingdom", "us": "United States", "usa": "United S
 _ASKS_DATE = re.compile(
     r"^\W*when\b|\bwhen\W*$|\b(?:and|or|but|so)\s+when\b|[,:;]\s*when\b|"
     r"\bwhen\s+(?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should|must|shall)\b|"
-    r"\b(what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|date)\b", re.I
+    r"\b(what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|(?<!to )date)\b", re.I  # "to date" is "so far"
 )
 _ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?)\b", re.I)
 # A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition, or
@@ -127,6 +127,86 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
     if kind == "number":
         return bool(figures(sentence) or _HAS_NUMBER.search(sentence))
     return False
+
+
+# --- does the answer give what was asked? --------------------------------------------------------------
+# The refusal classifier reads `type_coverage`: "How much did the reauction raise?" answered by a sentence
+# that only restates the question's own "$3.08bn", "What is the salary?" by a launch date, "Where is it
+# headquartered?" by a sentence naming nothing the question did not: the asked-for kind of answer is missing.
+
+_ASKS_DURATION = re.compile(r"\bhow long\b(?! ago)", re.I)
+# "who", "which countries", or a terse ask that ends on a group's members ("gcot members?").
+_ASKS_NAME = re.compile(
+    r"\bwho(?:m|se)?\b|\b(?:members?|partners?|signatories|founders?)\W*$|"
+    r"\bwhich (?:countries|organi[sz]ations|companies|departments|agencies|bodies|members|partners)\b", re.I
+)
+_ASKS_PLACE = re.compile(r"\bwhere\b", re.I)
+# "Are Finland and Sweden GCOT members?" asks yes or no, not for names.
+_YES_NO = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|must)\b", re.I)
+_HAS_DURATION = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*(?:years?|months?|weeks?|days?|hours?)\b", re.I)
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
+_MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d")
+# An amount of money or a share is asked for by these words, and answered by a figure with a currency,
+# a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
+_ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
+_AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)", re.I)
+# A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
+_NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
+# A place is a name after a preposition of place ("based in Sophia Antipolis", "at Geneva"); a month is not.
+_PLACE = re.compile(
+    r"\b(?:in|at|near|within|from)\s+(?:the\s+)?(?!(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b)([A-Z][\w'&-]*)"
+)
+
+
+def asked_kind(text: str) -> str | None:
+    """What kind of answer a question (part) wants back: `answer_type`'s "date" and "number", or
+    "duration" ("how long"), "name" ("who", "which countries", "gcot members?"), "place" ("where").
+    A yes-or-no question ("are Finland and Sweden members?") asks for no name or place."""
+    if _ASKS_DURATION.search(text):
+        return "duration"
+    if kind := answer_type(text):
+        return kind
+    if _YES_NO.match(text):
+        return None
+    return "name" if _ASKS_NAME.search(text) else "place" if _ASKS_PLACE.search(text) else None
+
+
+def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
+    """Does the sentence state an answer of that kind that the question does not already state?
+
+    A number is a figure the question lacks (a bare year is a date, not an amount) or a number word; a
+    date has a month or a new figure besides its date form; a name is a capitalised word the question does
+    not use, a place such a word after "in", "at" or "near". No kind asked: True.
+    """
+    if kind is None:
+        return True
+    new_figures = figures(sentence) - figures(question)
+    if kind == "number" and _ASKS_AMOUNT.search(question):
+        return any(_AMOUNT.fullmatch(f) for f in new_figures)
+    if kind == "number":
+        return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
+            {w.lower() for w in _NUMBER_WORD.findall(sentence)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
+    if kind == "date":
+        return has_answer_type("date", sentence) and bool(new_figures or _MONTH.search(sentence))
+    if kind == "duration":
+        return bool(_HAS_DURATION.search(sentence))
+    asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}
+    names = _PLACE.findall(sentence) if kind == "place" else _NAME.findall(sentence.strip())
+    return any(name.lower() not in asked_words for name in names)
+
+
+def type_coverage(question: str, sentences: Sequence[str]) -> float:
+    """1.0 when the quoted sentences give the kind of answer the question asks for (each part of a
+    comparison or multi-part question its own), else 0.0; a question asking for no kind scores 1.0."""
+    question_shape = shape(question)
+    parts = [part.text for part in question_shape.parts] if question_shape.kind in ("comparison", "multi") else [question]
+    for part in parts:
+        kind = asked_kind(part)
+        if kind is not None and not any(gives_kind(kind, question, sentence) for sentence in sentences):
+            return 0.0
+    return 1.0
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,13 @@ def test_nice_vs_ecsf_covers_both_frameworks(service):
     assert len(cited_doc_ids(answer)) >= 1
 
 
+def test_a_caveated_sentence_that_gives_the_asked_date_answers(service):
+    # "Secondary sources report that ETSI was founded in 1988; this date has not been confirmed" says "not",
+    # but it gives the date asked for: it is the answer with its caveat, not a sign the documents lack it.
+    answer = _answered(service, "when was etsi founded?", audience="academic")
+    assert answer.text.startswith("Secondary sources report that ETSI was founded in 1988"), describe(answer)
+
+
 def test_figures_are_amounts_not_the_digits_of_names():
     assert figures("5G and 4G coverage under Bill C-8 and 3GPP Release 18") == {"18"}
     assert figures("up to $10m, 35% by 2030, ¥44 trillion and 35,000 premises.") == {"$10m", "35%", "2030", "¥44trillion", "35,000"}
@@ -169,10 +176,8 @@ def test_refusal_classifier_loads_from_its_shipped_file(service):
 @pytest.mark.parametrize("question", [
     "What is the GCOT annual budget?",
     "When did India join GCOT?",
-    pytest.param("Who chairs the GCOT steering group?", marks=pytest.mark.xfail(strict=True, reason=(
-        "gap: answered with 'individual GCOT partners lead activities between steering-group meetings' "
-        "(P 0.89): every word of the question is in the steering-group document"
-    ))),
+    # Every word of it is in the steering-group document, but no quoted sentence names anyone (type_coverage).
+    "Who chairs the GCOT steering group?",
     "What did the TSA fine Vodafone in 2023?",
 ])
 def test_unanswerable_look_alikes_are_declined(service, question):

@@ -65,10 +65,12 @@ def _featured(count: int, seed: int = 0) -> list[Outcome]:
 
 
 def test_refit_learns_from_the_first_half_and_scores_the_second() -> None:
-    outcomes = _featured(120)
+    # 240 questions: with 60 per half the held-out accuracy of one informative feature among ~20 swings
+    # by +-0.08 from one random draw to the next (0.78-0.95 over six seeds); with 120 it stays 0.86-0.89.
+    outcomes = _featured(240)
     result = evaluate_outcomes(outcomes)
     refit = result["refit"]
-    assert refit["n_fitted"] == 60
+    assert refit["n_fitted"] == 120
     assert refit["balanced_accuracy"] > 0.85 > result["balanced_accuracy"]  # the noise confidence cannot separate
     assert refit["C"] in (0.1, 0.3, 1.0, 3.0)
 

@@ -1,0 +1,73 @@
+"""Does an answer give the kind of thing asked for? (`bot.answer.facets`: asked_kind, gives_kind, type_coverage)
+
+Pure string work, no index. The refusal classifier reads `type_coverage`: a look-alike answered with
+sentences that hold no answer of the asked kind ("What is the salary?" answered with a launch date,
+"Who chairs it?" with sentences naming no one new) is told apart from an answer. A figure of the right
+kind about something else ("How much did the reauction raise?" answered with the shortfall it offsets)
+still passes: that is beyond a kind check.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("When did GCOT launch?", "date"),
+    ("How many RFCs has the IETF published to date?", "number"),  # "to date" is "so far", not a date asked for
+    ("what's the average salary of a UKTIN Talent graduate", "number"),
+    ("How long is a board member's term?", "duration"),
+    ("Who chairs the GCOT steering group?", "name"),
+    ("gcot members?", "name"),
+    ("Which countries signed the 6G principles?", "name"),
+    ("Where is the O-RAN Alliance headquartered?", "place"),
+    ("What is SFIA?", None),
+    ("and do the partners meet in between those?", None),  # "partners" in a yes/no question asks for no name
+    ("are finland and sweden gcot members?", None),
+    ("Is there a deadline for removing Huawei kit?", "date"),  # yes or no, but a deadline is a date
+])
+def test_asked_kind(question, kind):
+    assert asked_kind(question) == kind
+
+
+def test_to_date_is_not_a_date_for_answer_type_either():
+    assert answer_type("how many RFCs has the IETF published to date") == "number"
+    assert answer_type("is the register up to date") is None
+
+
+@pytest.mark.parametrize(("question", "sentence", "gives"), [
+    # An amount is a figure with a currency, a magnitude or a percent sign, and one the question lacks.
+    ("What is the GCOT annual budget?", "GCOT is a partnership of five countries' departments.", False),
+    ("What fines can be imposed under the TSA?", "Fines of up to 10% of turnover can be imposed.", True),
+    ("How many 5G Innovation Regions got money from the £40m?", "The strategy committed £40m for 5G Innovation Regions.", False),
+    # A count is a new figure or a number word; the year in a law's name is no count.
+    ("How many assets are registered under the SOCI Act?", "The SOCI Act 2018 is the main Australian law.", False),
+    ("how many role profiles are in the ECSF", "The ECSF is built around 12 role profiles.", True),
+    ("how many partners does GCOT have", "GCOT is a partnership of five countries.", True),
+    # A date has a month or a figure the question did not state.
+    ("When was SFIA 9 published?", "SFIA 9 was published in October 2024.", True),
+    ("When was the Act 2021 passed?", "The Act 2021 is the UK law on telecoms security.", False),
+    ("How long is a term?", "Members serve three-year terms.", True),
+    ("How long is a term?", "The Council received a Royal Charter at the end of 2021.", False),
+    # A name is a capitalised word the question does not use; the sentence's first word does not count.
+    ("Who chairs the GCOT steering group?", "Individual GCOT partners lead activities between meetings.", False),
+    ("Who leads US participation in GCOT?", "NTIA leads US participation in GCOT.", False),  # opens the sentence
+    ("Who leads US participation in GCOT?", "US participation is led by NTIA.", True),
+    ("Where is the 3GPP support centre?", "The support centre is hosted by ETSI at Sophia Antipolis.", True),
+    ("Where is the O-RAN Alliance headquartered?", "The O-RAN Alliance was formed in February 2018.", False),
+    ("What is SFIA?", "SFIA is a skills framework.", True),  # no kind asked
+])
+def test_gives_kind(question, sentence, gives):
+    assert gives_kind(asked_kind(question), question, sentence) is gives
+
+
+def test_type_coverage_reads_every_part_of_a_multi_part_question():
+    question = "When was the TSA passed and what are the penalties?"
+    date = "The Telecommunications (Security) Act 2021 received Royal Assent on 17 November 2021."
+    penalty = "Ofcom can fine a provider up to 10% of turnover."
+    assert type_coverage(question, [date, penalty]) == 1.0
+    assert type_coverage(question, [date]) == 0.0  # the penalty part gets no figure
+    assert type_coverage("What is the ECSF?", []) == 1.0  # nothing asked for: nothing to miss
+    assert type_coverage("How much did the reauction raise?", ["The reauction was held in 2025."]) == 0.0

@@ -141,6 +141,10 @@ _ASKS_NAME = re.compile(
     r"\bwhich (?:countries|organi[sz]ations|companies|departments|agencies|bodies|members|partners)\b", re.I
 )
 _ASKS_PLACE = re.compile(r"\bwhere\b", re.I)
+# "Where does the term come from?" asks for an origin, "when do you need to ...?" for a condition: neither
+# wants a place or a date back.
+_ASKS_ORIGIN = re.compile(r"\bwhere\b.*\b(?:come|came|comes|originate[sd]?|derive[sd]?|get (?:its|their|the) name)\b", re.I)
+_ASKS_CONDITION = re.compile(r"\bwhen\s+(?:do|does|should|can|must|would)\s+(?:you|i|we|one|people)\b", re.I)
 # "Are Finland and Sweden GCOT members?" asks yes or no, not for names.
 _YES_NO = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|must)\b", re.I)
 _HAS_DURATION = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*(?:years?|months?|weeks?|days?|hours?)\b", re.I)
@@ -155,8 +159,8 @@ _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)",
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 # A place is a name after a preposition of place ("based in Sophia Antipolis", "at Geneva"); a month is not.
 _PLACE = re.compile(
-    r"\b(?:in|at|near|within|from)\s+(?:the\s+)?(?!(?:January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)\b)([A-Z][\w'&-]*)"
+    r"\b(?:in|at|near|within|from|on|across|off)\s+(?:[a-z][\w-]*\s+){0,3}(?!(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\b)([A-Z][\w'&-]*)"
 )
 
 
@@ -166,9 +170,11 @@ def asked_kind(text: str) -> str | None:
     A yes-or-no question ("are Finland and Sweden members?") asks for no name or place."""
     if _ASKS_DURATION.search(text):
         return "duration"
+    if _ASKS_CONDITION.search(text):
+        return None
     if kind := answer_type(text):
         return kind
-    if _YES_NO.match(text):
+    if _YES_NO.match(text) or _ASKS_ORIGIN.search(text):
         return None
     return "name" if _ASKS_NAME.search(text) else "place" if _ASKS_PLACE.search(text) else None
 

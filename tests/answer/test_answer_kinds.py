@@ -27,6 +27,8 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("and do the partners meet in between those?", None),  # "partners" in a yes/no question asks for no name
     ("are finland and sweden gcot members?", None),
     ("Is there a deadline for removing Huawei kit?", "date"),  # yes or no, but a deadline is a date
+    ("where does the term open RAN come from", None),  # an origin, not a place
+    ("when do you need to notify Ofcom of a security compromise", None),  # a condition, not a date
 ])
 def test_asked_kind(question, kind):
     assert asked_kind(question) == kind
@@ -57,6 +59,7 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("Who leads US participation in GCOT?", "US participation is led by NTIA.", True),
     ("Where is the 3GPP support centre?", "The support centre is hosted by ETSI at Sophia Antipolis.", True),
     ("Where is the O-RAN Alliance headquartered?", "The O-RAN Alliance was formed in February 2018.", False),
+    ("Where is Mount Logan?", "Mount Logan is the highest mountain in southwestern Yukon.", True),
     ("What is SFIA?", "SFIA is a skills framework.", True),  # no kind asked
 ])
 def test_gives_kind(question, sentence, gives):

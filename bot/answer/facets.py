@@ -145,8 +145,19 @@ _ASKS_PLACE = re.compile(r"\bwhere\b", re.I)
 # wants a place or a date back.
 _ASKS_ORIGIN = re.compile(r"\bwhere\b.*\b(?:come|came|comes|originate[sd]?|derive[sd]?|get (?:its|their|the) name)\b", re.I)
 _ASKS_CONDITION = re.compile(r"\bwhen\s+(?:do|does|should|can|must|would)\s+(?:you|i|we|one|people)\b", re.I)
+# "Who is responsible for ...?", "who must authorise ...?" ask for a role, which policies name in plain
+# words ("information owners", "the data controller"): no kind this module can recognise.
+_ASKS_ROLE = re.compile(
+    r"\bwho\s+(?:is|are)\s+(?:responsible|accountable|required|expected|allowed|permitted|entitled|eligible)\b|"
+    r"\bwho\s+(?:must|should|shall|can|may|needs?\s+to|has\s+to)\b", re.I
+)
 # "Are Finland and Sweden GCOT members?" asks yes or no, not for names.
 _YES_NO = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|must)\b", re.I)
+_ASKS_FREQUENCY = re.compile(r"\bhow often\b", re.I)
+_HAS_FREQUENCY = re.compile(
+    r"\b(?:annual(?:ly)?|yearly|monthly|weekly|daily|quarterly|hourly|bi-?annual(?:ly)?|once|twice|every|each|per|"
+    r"regularly|periodically|at least)\b|\b\d+\s*times\b", re.I
+)
 _HAS_DURATION = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*(?:years?|months?|weeks?|days?|hours?)\b", re.I)
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
 _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
@@ -155,6 +166,12 @@ _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
 _ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
 _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)", re.I)
+# Words that open sentences without naming anyone.
+_FUNCTION_WORDS = frozenset(
+    "the a an this that these those it its in on at for by to of as if when where while each every all any some no "
+    "there they we you he she our their such other under after before during since with without from also however "
+    "and but or so then thus here".split()
+)
 # A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 # A place is a name after a preposition of place ("based in Sophia Antipolis", "at Geneva"); a month is not.
@@ -166,16 +183,18 @@ _PLACE = re.compile(
 
 def asked_kind(text: str) -> str | None:
     """What kind of answer a question (part) wants back: `answer_type`'s "date" and "number", or
-    "duration" ("how long"), "name" ("who", "which countries", "gcot members?"), "place" ("where").
-    A yes-or-no question ("are Finland and Sweden members?") asks for no name or place."""
+    "duration" ("how long"), "frequency" ("how often"), "name" ("who", "which countries", "gcot
+    members?"), "place" ("where"). A yes-or-no question ("are Finland and Sweden members?", "is the
+    date of birth calculated?") asks for none: its answer is a statement, whatever it holds; nor does
+    a question for a role ("who is responsible for ...?"), an origin or a condition."""
+    if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ORIGIN.search(text) or _ASKS_ROLE.search(text):
+        return None
     if _ASKS_DURATION.search(text):
         return "duration"
-    if _ASKS_CONDITION.search(text):
-        return None
+    if _ASKS_FREQUENCY.search(text):
+        return "frequency"
     if kind := answer_type(text):
         return kind
-    if _YES_NO.match(text) or _ASKS_ORIGIN.search(text):
-        return None
     return "name" if _ASKS_NAME.search(text) else "place" if _ASKS_PLACE.search(text) else None
 
 
@@ -184,7 +203,8 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
 
     A number is a figure the question lacks (a bare year is a date, not an amount) or a number word; a
     date has a month or a new figure besides its date form; a name is a capitalised word the question does
-    not use, a place such a word after "in", "at" or "near". No kind asked: True.
+    not use (the sentence's first word too, unless a function word: "Users are responsible ..."), a place
+    such a word after "in", "at" or "near". No kind asked: True.
     """
     if kind is None:
         return True
@@ -198,8 +218,14 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
         return has_answer_type("date", sentence) and bool(new_figures or _MONTH.search(sentence))
     if kind == "duration":
         return bool(_HAS_DURATION.search(sentence))
+    if kind == "frequency":
+        return bool(_HAS_FREQUENCY.search(sentence))
     asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}
-    names = _PLACE.findall(sentence) if kind == "place" else _NAME.findall(sentence.strip())
+    if kind == "place":
+        names = _PLACE.findall(sentence)
+    else:  # the sentence's subject counts too ("Users are responsible for ..."), unless it is a function word
+        opening = re.match(r"\W*([A-Z][\w'&-]*)", sentence)
+        names = _NAME.findall(sentence.strip())
     return any(name.lower() not in asked_words for name in names)
 
 

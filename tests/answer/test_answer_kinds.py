@@ -26,7 +26,11 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("What is SFIA?", None),
     ("and do the partners meet in between those?", None),  # "partners" in a yes/no question asks for no name
     ("are finland and sweden gcot members?", None),
-    ("Is there a deadline for removing Huawei kit?", "date"),  # yes or no, but a deadline is a date
+    ("Is there a deadline for removing Huawei kit?", None),  # yes or no: the answer is a statement
+    ("Is the date of birth calculated?", None),
+    ("How often should the security policy be reviewed?", "frequency"),
+    ("Who is responsible for protecting user credentials?", None),  # a role, in plain words
+    ("Who must authorize requests for access to systems?", None),
     ("where does the term open RAN come from", None),  # an origin, not a place
     ("when do you need to notify Ofcom of a security compromise", None),  # a condition, not a date
 ])
@@ -52,6 +56,8 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("When was SFIA 9 published?", "SFIA 9 was published in October 2024.", True),
     ("When was the Act 2021 passed?", "The Act 2021 is the UK law on telecoms security.", False),
     ("How long is a term?", "Members serve three-year terms.", True),
+    ("How often should the policy be reviewed?", "The policy is reviewed annually by the security officer.", True),
+    ("How often should the policy be reviewed?", "The policy was approved by the board.", False),
     ("How long is a term?", "The Council received a Royal Charter at the end of 2021.", False),
     # A name is a capitalised word the question does not use; the sentence's first word does not count.
     ("Who chairs the GCOT steering group?", "Individual GCOT partners lead activities between meetings.", False),

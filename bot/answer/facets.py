@@ -112,7 +112,9 @@ def number_coverage(question: str, texts: Sequence[str]) -> float:
 
 
 def answer_type(text: str) -> str | None:
-    """What kind of answer a question (part) asks for: "date", "number", or None (anything)."""
+    """What kind of answer a question (part) asks for: "duration", "date", "number", or None (anything)."""
+    if _ASKS_DURATION.search(text):
+        return "duration"
     if _ASKS_DATE.search(text):
         return "date"
     if _ASKS_NUMBER.search(text):
@@ -121,7 +123,9 @@ def answer_type(text: str) -> str | None:
 
 
 def has_answer_type(kind: str | None, sentence: str) -> bool:
-    """Does the sentence hold an answer of that kind (a date, a number)?"""
+    """Does the sentence hold an answer of that kind (a span of time, a date, a number)?"""
+    if kind == "duration":
+        return bool(_HAS_DURATION.search(sentence))
     if kind == "date":
         return bool(_HAS_DATE.search(sentence))
     if kind == "number":
@@ -136,11 +140,13 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
 
 _ASKS_DURATION = re.compile(r"\bhow long\b(?! ago)", re.I)
 # "who", "which countries", or a terse ask that ends on a group's members ("gcot members?").
+# As with "when", "who" and "where" ask only as the question's own word, not inside a clause ("users who
+# do not log in", "where systems allow it").
 _ASKS_NAME = re.compile(
-    r"\bwho(?:m|se)?\b|\b(?:members?|partners?|signatories|founders?)\W*$|"
+    r"^\W*(?:(?:and|so|but)\s+)?who(?:m|se)?\b|\b(?:members?|partners?|signatories|founders?)\W*$|"
     r"\bwhich (?:countries|organi[sz]ations|companies|departments|agencies|bodies|members|partners)\b", re.I
 )
-_ASKS_PLACE = re.compile(r"\bwhere\b", re.I)
+_ASKS_PLACE = re.compile(r"^\W*(?:(?:and|so|but)\s+)?where\b", re.I)
 # "Where does the term come from?" asks for an origin, "when do you need to ...?" for a condition: neither
 # wants a place or a date back.
 _ASKS_ORIGIN = re.compile(r"\bwhere\b.*\b(?:come|came|comes|originate[sd]?|derive[sd]?|get (?:its|their|the) name)\b", re.I)
@@ -189,8 +195,6 @@ def asked_kind(text: str) -> str | None:
     a question for a role ("who is responsible for ...?"), an origin or a condition."""
     if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ORIGIN.search(text) or _ASKS_ROLE.search(text):
         return None
-    if _ASKS_DURATION.search(text):
-        return "duration"
     if _ASKS_FREQUENCY.search(text):
         return "frequency"
     if kind := answer_type(text):

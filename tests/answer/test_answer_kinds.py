@@ -32,6 +32,8 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("Who is responsible for protecting user credentials?", None),  # a role, in plain words
     ("Who must authorize requests for access to systems?", None),
     ("where does the term open RAN come from", None),  # an origin, not a place
+    ("What password length should users select where systems allow it?", None),  # "where" inside a clause
+    ("What happens to users who do not use the system for 60 days?", None),  # "who" inside a clause
     ("when do you need to notify Ofcom of a security compromise", None),  # a condition, not a date
 ])
 def test_asked_kind(question, kind):

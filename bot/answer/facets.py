@@ -134,22 +134,19 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
 
 
 # --- does the answer give what was asked? --------------------------------------------------------------
-# The refusal classifier reads `type_coverage`: "How much did the reauction raise?" answered by a sentence
-# that only restates the question's own "$3.08bn", "What is the salary?" by a launch date, "Where is it
-# headquartered?" by a sentence naming nothing the question did not: the asked-for kind of answer is missing.
+# The refusal classifier reads `type_coverage`: "How many 5G Innovation Regions got money from the £40m?"
+# answered by a sentence that only restates the question's own "£40m", "What is the salary?" by a launch
+# date, "Who chairs the steering group?" by sentences naming no one the question did not: the asked-for
+# kind of answer is missing.
 
 _ASKS_DURATION = re.compile(r"\bhow long\b(?! ago)", re.I)
 # "who", "which countries", or a terse ask that ends on a group's members ("gcot members?").
-# As with "when", "who" and "where" ask only as the question's own word, not inside a clause ("users who
-# do not log in", "where systems allow it").
+# As with "when", "who" asks only as the question's own word, not inside a clause ("users who do not log in").
 _ASKS_NAME = re.compile(
     r"^\W*(?:(?:and|so|but)\s+)?who(?:m|se)?\b|\b(?:members?|partners?|signatories|founders?)\W*$|"
     r"\bwhich (?:countries|organi[sz]ations|companies|departments|agencies|bodies|members|partners)\b", re.I
 )
-_ASKS_PLACE = re.compile(r"^\W*(?:(?:and|so|but)\s+)?where\b", re.I)
-# "Where does the term come from?" asks for an origin, "when do you need to ...?" for a condition: neither
-# wants a place or a date back.
-_ASKS_ORIGIN = re.compile(r"\bwhere\b.*\b(?:come|came|comes|originate[sd]?|derive[sd]?|get (?:its|their|the) name)\b", re.I)
+# "When do you need to ...?" asks for a condition, not a date.
 _ASKS_CONDITION = re.compile(r"\bwhen\s+(?:do|does|should|can|must|would)\s+(?:you|i|we|one|people)\b", re.I)
 # "Who is responsible for ...?", "who must authorise ...?" ask for a role, which policies name in plain
 # words ("information owners", "the data controller"): no kind this module can recognise.
@@ -172,34 +169,27 @@ _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
 _ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
 _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)", re.I)
-# Words that open sentences without naming anyone.
-_FUNCTION_WORDS = frozenset(
-    "the a an this that these those it its in on at for by to of as if when where while each every all any some no "
-    "there they we you he she our their such other under after before during since with without from also however "
-    "and but or so then thus here".split()
-)
 # A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
-# A place is a name after a preposition of place ("based in Sophia Antipolis", "at Geneva"); a month is not.
-_PLACE = re.compile(
-    r"\b(?:in|at|near|within|from|on|across|off)\s+(?:[a-z][\w-]*\s+){0,3}(?!(?:January|February|March|April|May|June|July|"
-    r"August|September|October|November|December)\b)([A-Z][\w'&-]*)"
-)
 
 
 def asked_kind(text: str) -> str | None:
-    """What kind of answer a question (part) wants back: `answer_type`'s "date" and "number", or
-    "duration" ("how long"), "frequency" ("how often"), "name" ("who", "which countries", "gcot
-    members?"), "place" ("where"). A yes-or-no question ("are Finland and Sweden members?", "is the
-    date of birth calculated?") asks for none: its answer is a statement, whatever it holds; nor does
-    a question for a role ("who is responsible for ...?"), an origin or a condition."""
-    if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ORIGIN.search(text) or _ASKS_ROLE.search(text):
+    """What kind of answer a question (part) wants back: `answer_type`'s "duration", "date" and "number",
+    "frequency" ("how often"), or "name" ("who", "which countries", "gcot members?").
+
+    A yes-or-no question ("are Finland and Sweden members?", "is the date of birth calculated?") asks for
+    none: its answer is a statement, whatever it holds; nor does a question for a role ("who is
+    responsible for ...?") or a condition ("when do you need to ...?"). "Where" is not checked: open-domain
+    answers say where in plain words ("in the tropics", "on grassy plains"), and on ClapNQ and the public
+    PDFs a place check declined more answerable questions than unanswerable ones.
+    """
+    if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ROLE.search(text):
         return None
     if _ASKS_FREQUENCY.search(text):
         return "frequency"
     if kind := answer_type(text):
         return kind
-    return "name" if _ASKS_NAME.search(text) else "place" if _ASKS_PLACE.search(text) else None
+    return "name" if _ASKS_NAME.search(text) else None
 
 
 def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
@@ -207,8 +197,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
 
     A number is a figure the question lacks (a bare year is a date, not an amount) or a number word; a
     date has a month or a new figure besides its date form; a name is a capitalised word the question does
-    not use (the sentence's first word too, unless a function word: "Users are responsible ..."), a place
-    such a word after "in", "at" or "near". No kind asked: True.
+    not use, the sentence's first word aside (every sentence opens with a capital). No kind asked: True.
     """
     if kind is None:
         return True
@@ -225,12 +214,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if kind == "frequency":
         return bool(_HAS_FREQUENCY.search(sentence))
     asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}
-    if kind == "place":
-        names = _PLACE.findall(sentence)
-    else:  # the sentence's subject counts too ("Users are responsible for ..."), unless it is a function word
-        opening = re.match(r"\W*([A-Z][\w'&-]*)", sentence)
-        names = _NAME.findall(sentence.strip())
-    return any(name.lower() not in asked_words for name in names)
+    return any(name.lower() not in asked_words for name in _NAME.findall(sentence.strip()))
 
 
 def type_coverage(question: str, sentences: Sequence[str]) -> float:

@@ -22,7 +22,7 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("Who chairs the GCOT steering group?", "name"),
     ("gcot members?", "name"),
     ("Which countries signed the 6G principles?", "name"),
-    ("Where is the O-RAN Alliance headquartered?", "place"),
+    ("Where is the O-RAN Alliance headquartered?", None),  # places are not checked (see asked_kind)
     ("What is SFIA?", None),
     ("and do the partners meet in between those?", None),  # "partners" in a yes/no question asks for no name
     ("are finland and sweden gcot members?", None),
@@ -31,7 +31,6 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("How often should the security policy be reviewed?", "frequency"),
     ("Who is responsible for protecting user credentials?", None),  # a role, in plain words
     ("Who must authorize requests for access to systems?", None),
-    ("where does the term open RAN come from", None),  # an origin, not a place
     ("What password length should users select where systems allow it?", None),  # "where" inside a clause
     ("What happens to users who do not use the system for 60 days?", None),  # "who" inside a clause
     ("when do you need to notify Ofcom of a security compromise", None),  # a condition, not a date
@@ -65,9 +64,6 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("Who chairs the GCOT steering group?", "Individual GCOT partners lead activities between meetings.", False),
     ("Who leads US participation in GCOT?", "NTIA leads US participation in GCOT.", False),  # opens the sentence
     ("Who leads US participation in GCOT?", "US participation is led by NTIA.", True),
-    ("Where is the 3GPP support centre?", "The support centre is hosted by ETSI at Sophia Antipolis.", True),
-    ("Where is the O-RAN Alliance headquartered?", "The O-RAN Alliance was formed in February 2018.", False),
-    ("Where is Mount Logan?", "Mount Logan is the highest mountain in southwestern Yukon.", True),
     ("What is SFIA?", "SFIA is a skills framework.", True),  # no kind asked
 ])
 def test_gives_kind(question, sentence, gives):

@@ -109,20 +109,20 @@ class ExtractiveGenerator:
             return Draft()
         question_shape = shape(question)
         chosen, core = self._choose(question_shape, scored)
-        # Does the answer give what was asked (a figure for "how much")? A single question is answered by
-        # its core, the lead and any sentence added for the asked-for figure; each part of a comparison or
-        # multi-part question may be answered anywhere in the answer.
-        parted = question_shape.kind in ("comparison", "multi")
         chosen = self._with_lists_and_caveats(chosen, scored)
         terms = self.scorer.weighted_terms(question, context)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
         best = max(scored, key=lambda s: s.score)
+        # Does the answer give what was asked (a figure for "how much")? A single question is answered by
+        # its core, the lead and any sentence added for the asked-for figure; each part of a comparison or
+        # multi-part question may be answered anywhere in the answer.
+        answering = chosen if question_shape.kind in ("comparison", "multi") else core
         return Draft(
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
-                      "type_coverage": type_coverage(question, [s.sentence.text for s in (chosen if parted else core)])},
+                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering])},
             not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),
         )
 

@@ -50,6 +50,11 @@ def chroma_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+def doc_id_of(chunk_id: str) -> str:
+    """The document a chunk id belongs to: chunk ids are `<doc_id>:<content hash>:<index>` (`ingest.chunking`)."""
+    return chunk_id.rsplit(":", 2)[0]
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     chunk_id: str

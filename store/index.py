@@ -19,8 +19,8 @@ import numpy as np
 
 from gcot.settings import Settings
 from store.chroma import (
-    StoredChunk, VectorStore, chroma_client, collection_name, location, lock_collection_name, open_chunk_collections,
-    records_collection_name,
+    StoredChunk, VectorStore, chroma_client, collection_name, doc_id_of, location, lock_collection_name,
+    open_chunk_collections, records_collection_name,
 )
 from store.dense import ExactVectors, vectors_dir
 from store.lexical import LexicalIndex, lexical_dir
@@ -147,8 +147,7 @@ class IndexSnapshot:
         Only this version's chunks of the same document (so of the same visibility); [] for a chunk
         this version does not hold.
         """
-        doc_id = chunk_id.rsplit(":", 2)[0]
-        record = self.records.get(doc_id)
+        record = self.records.get(doc_id_of(chunk_id))
         if record is None or chunk_id not in record.chunk_ids:
             return []
         position = record.chunk_ids.index(chunk_id)

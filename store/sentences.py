@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gcot.settings import Settings
+from store.chroma import doc_id_of
 
 if TYPE_CHECKING:
     from store.records import DocumentRecord
@@ -116,16 +117,19 @@ class SentenceStore:
                                    metadatas=[m for _, m in built])
 
     def embed_and_put(self, chunks: Sequence[tuple[str, str]], embed: Callable[[list[str]], np.ndarray]) -> int:
-        """Split each (chunk id, text) into sentences, embed them all in one call, store. Returns sentences embedded."""
+        """Split each (chunk id, text) into sentences, embed them all in one call, store. Returns sentences embedded.
+
+        A sentence that two chunks of one document share (the overlap between neighbouring PDF chunks: a
+        quarter of the sentences of the public PDFs in ../shared/datasets/pdf-qa) is embedded once.
+        """
         split = [split_texts(text) for _, text in chunks]
-        flat = [sentence for sentences in split for sentence in sentences]
-        matrix = embed(flat) if flat else np.zeros((0, self.dimension), dtype=np.float32)
-        vectors, offset = [], 0
-        for sentences in split:
-            vectors.append(np.asarray(matrix[offset : offset + len(sentences)], dtype=np.float32))
-            offset += len(sentences)
+        keys = [[(doc_id_of(chunk_id), sentence) for sentence in sentences] for (chunk_id, _), sentences in zip(chunks, split, strict=True)]
+        row = {key: i for i, key in enumerate(dict.fromkeys(key for chunk_keys in keys for key in chunk_keys))}
+        unique = [sentence for _, sentence in row]
+        matrix = embed(unique) if unique else np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = [np.asarray(matrix[np.array([row[key] for key in chunk_keys], dtype=np.intp)], dtype=np.float32) for chunk_keys in keys]
         self.put([chunk_id for chunk_id, _ in chunks], split, vectors)
-        return len(flat)
+        return len(unique)
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = sorted(ids)

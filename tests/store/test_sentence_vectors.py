@@ -53,3 +53,33 @@ def test_removed_documents_lose_their_sentence_vectors(tmp_path: Path, embedder)
 
     left = SentenceVectors(settings).lookup(items)
     assert [chunks[cid].metadata["doc_id"] for cid in left] == ["alpha"]
+
+
+def test_a_sentence_two_chunks_of_one_document_share_is_embedded_once(tmp_path: Path, embedder) -> None:
+    from store.chroma import chroma_client
+    from store.sentences import SentenceStore
+
+    settings = make_settings(tmp_path / "data")
+    collection = chroma_client(settings).get_or_create_collection("sentences", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    store = SentenceStore(collection, dimension=embedder.dimension)
+    shared = "Relays must be inspected every quarter."
+    chunks = [
+        ("alpha:0123456789ab:0000", f"Lighthouse relays carry signals. {shared}"),
+        ("alpha:0123456789ab:0001", f"{shared} Each inspection is logged."),  # the overlap with chunk 0
+        ("beta:0123456789ab:0000", f"{shared} Harbour cranes are inspected too."),  # another document
+    ]
+    embedded: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return embedder.embed_documents(texts)
+
+    count = store.embed_and_put(chunks, embed)
+
+    assert embedded.count(shared) == 2  # once per document, not once per chunk
+    assert count == len(embedded) == 5
+    stored = store.lookup([(chunk_id, split_texts(text)) for chunk_id, text in chunks])
+    for chunk_id, text in chunks:
+        expected = embedder.embed_documents(split_texts(text))
+        assert stored[chunk_id].shape == expected.shape
+        assert (stored[chunk_id] * expected).sum(axis=1).min() > 0.995, chunk_id  # each chunk's own sentences, in order

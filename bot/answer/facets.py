@@ -49,6 +49,9 @@ _ASKS_DATE = re.compile(
     r"\bwhen\s+(?:did|does|do|is|was|were|will|would|are|has|have|had|can|could|should|must|shall)\b|"
     r"\b(what (year|date|day|month)|which (year|date)|deadline|how long ago|since when|(?<!to )date)\b", re.I  # "to date" is "so far"
 )
+# "How long" asks for a span of time ("three-year terms", "within 90 days"); "how long ago" for a date.
+_ASKS_DURATION = re.compile(r"\bhow long\b(?! ago)", re.I)
+_HAS_DURATION = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*(?:years?|months?|weeks?|days?|hours?)\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(how (many|much|big|large|often)|number of|what (share|percentage|proportion|amount)|count|size|cost|budget|worth|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?)\b", re.I)
 # A year in a name ("the Act 2021") is no date: a date has a month, or a year after a preposition, or
 # is a span of time ("90 days").
@@ -139,7 +142,6 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
 # date, "Who chairs the steering group?" by sentences naming no one the question did not: the asked-for
 # kind of answer is missing.
 
-_ASKS_DURATION = re.compile(r"\bhow long\b(?! ago)", re.I)
 # "who", "which countries", or a terse ask that ends on a group's members ("gcot members?").
 # As with "when", "who" asks only as the question's own word, not inside a clause ("users who do not log in").
 _ASKS_NAME = re.compile(
@@ -161,7 +163,6 @@ _HAS_FREQUENCY = re.compile(
     r"\b(?:annual(?:ly)?|yearly|monthly|weekly|daily|quarterly|hourly|bi-?annual(?:ly)?|once|twice|every|each|per|"
     r"regularly|periodically|at least)\b|\b\d+\s*times\b", re.I
 )
-_HAS_DURATION = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*-?\s*(?:years?|months?|weeks?|days?|hours?)\b", re.I)
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
 _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
@@ -195,9 +196,11 @@ def asked_kind(text: str) -> str | None:
 def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     """Does the sentence state an answer of that kind that the question does not already state?
 
-    A number is a figure the question lacks (a bare year is a date, not an amount) or a number word; a
-    date has a month or a new figure besides its date form; a name is a capitalised word the question does
-    not use, the sentence's first word aside (every sentence opens with a capital). No kind asked: True.
+    An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
+    question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
+    or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
+    word the question does not use, the sentence's first word aside (every sentence opens with a
+    capital). No kind asked: True.
     """
     if kind is None:
         return True

@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
 from bot.answer.facets import QuestionShape, answer_type, asked_kind, figures, gives_kind, has_answer_type, mentions, shape, type_coverage
+from bot.jurisdictions import country_coverage
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
@@ -113,16 +114,17 @@ class ExtractiveGenerator:
         terms = self.scorer.weighted_terms(question, context)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
         best = max(scored, key=lambda s: s.score)
-        # Does the answer give what was asked (a figure for "how much")? A single question is answered by
-        # its core, the lead and any sentence added for the asked-for figure; each part of a comparison or
-        # multi-part question may be answered anywhere in the answer.
+        # Does the answer give what was asked (a figure for "how much"), about the country asked about? A
+        # single question is answered by its core, the lead and any sentence added for the asked-for figure;
+        # each part of a comparison or multi-part question may be answered anywhere in the answer.
         answering = chosen if question_shape.kind in ("comparison", "multi") else core
         return Draft(
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
-                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering])},
+                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering]),
+                      "country_coverage": country_coverage(question, [s.context for s in answering])},
             not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),
         )
 

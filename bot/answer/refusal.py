@@ -11,8 +11,10 @@ and that contain its rare terms; its best sentence is close in meaning and cover
 part of a comparison or multi-part question finds a sentence; and none of its words are unknown to
 the corpus; and a year, version or release it names ("SFIA 10", "in 2025") is named by what is
 quoted (`number_coverage`); and the answer gives the kind of thing asked for, a figure for "how much",
-a name for "who", that the question did not already state (`type_coverage`). Near misses ("when did
-Germany join GCOT?") fail one of these.
+a name for "who", that the question did not already state (`type_coverage`); and it is about the
+country the question names ("US mobile traffic" is not answered by the UK's Open RAN target), in the
+quoted sentences, their titles or headings (`country_coverage`). Near misses ("when did Germany join
+GCOT?") fail one of these.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ FEATURES = (
     "best_score", "score_margin", "best_dense", "top3_dense", "best_lexical", "answer_coverage", "part_coverage",
     "dense_lexical_agree", "best_negated", "unknown_share", "fused_top", "fused_margin", "bm25_top", "rare_coverage",
     "n_terms", "affirmative_gap", "answer_rare_coverage", "number_coverage", "type_coverage",
+    "country_coverage",
 )
 
 

@@ -65,21 +65,26 @@ IN_SCOPE_LOOKALIKES = [
 # Close to the corpus, but the documents do not hold the answer. The refusal classifier of issue 9
 # (trained on 25 dev look-alikes) answered six of these, which the earlier score threshold declined;
 # with the number-coverage feature it declines two again. The rest stay strict xfails (issue 9).
-# The type-coverage feature (the answer must give the kind of thing asked for) moved Nokia over the line.
+# The type-coverage feature (the answer must give the kind of thing asked for) moved Nokia over the line;
+# the country-coverage feature (the answer is about the country asked about) brought Germany and France back.
 _CLASSIFIER_REGRESSION = pytest.mark.xfail(strict=True, reason="issue 9: the refusal classifier answers this look-alike")
 UNANSWERABLE = [
     "What was the outcome of the GCOT steering group meeting in 2025?",
     pytest.param("How much money is in the NICT Beyond 5G fund in yen?", marks=_CLASSIFIER_REGRESSION),
     pytest.param("Which companies are current members of the O-RAN Alliance?", marks=_CLASSIFIER_REGRESSION),
-    pytest.param("Has Germany joined GCOT?", marks=_CLASSIFIER_REGRESSION),
+    "Has Germany joined GCOT?",  # declined since country_coverage: nothing quoted names Germany
     # The boundary case of every model so far (within 0.02-0.07 of the threshold). "Nokia" is a word no
     # document holds (unknown_share 0.33 weighs for declining), but the Huawei and ZTE 4G deadline
     # quoted gives the date "when" asks for, and with type_coverage that now weighs for answering.
     pytest.param("When will Canada remove Nokia equipment from its 4G networks?", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 9: answered with the Huawei/ZTE 4G deadline (P 0.41, threshold 0.30): the date quoted is the kind asked for"))),
+        "issue 9: answered with the Huawei/ZTE 4G deadline (P 0.54, threshold 0.33): the date quoted is the kind asked for"))),
     "What did the UK Telecommunications Security Act fine BT in 2024?",
     "Who is the GCOT workstream lead for subsea cables?",
-    pytest.param("What is the capital of France?", marks=_CLASSIFIER_REGRESSION),
+    # Another country's answer to the question (country_coverage; all three were answered before it).
+    "What share of Canadian mobile traffic runs over open RAN?",
+    "When did Japan ban Huawei from its 5G networks?",
+    "What is the maximum fine under Japan's telecoms security law?",
+    "What is the capital of France?",  # declined since country_coverage
 ]
 
 CANADA_5G = "When must Huawei and ZTE 5G equipment be removed from Canadian networks?"

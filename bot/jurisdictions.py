@@ -32,8 +32,9 @@ _MIN_SPELLING = 4
 
 @cache
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """One regex per spelling length band would be faster; one alternation per country is plenty
-    for questions and a handful of quoted sentences."""
+    """(pattern, canonical name) for every country, built on first use (countryinfo reads its data
+    files then, about 0.2 s) and kept for the process: one alternation per country, about 0.15 ms
+    per text for all of them."""
     from countryinfo import all_countries
 
     spellings: dict[str, set[str]] = {}

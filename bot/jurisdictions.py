@@ -39,13 +39,9 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
     spellings: dict[str, set[str]] = {}
     for country in all_countries():
-        try:
-            name = country.name().lower()
-            forms = {name, *(s.lower() for s in country.alt_spellings() or () if len(s) >= _MIN_SPELLING)}
-            demonym = country.demonym()
-        except (KeyError, AttributeError):  # a few territories lack some fields
-            continue
-        if demonym:
+        name = country.name().lower()
+        forms = {name, *(s.lower() for s in country.alt_spellings() or () if len(s) >= _MIN_SPELLING)}
+        if demonym := country.demonym():  # 16 territories have none
             forms.add(demonym.lower())
         spellings.setdefault(name, set()).update(forms)
     for name, forms in _EXTRA.items():

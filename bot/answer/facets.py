@@ -213,7 +213,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if kind == "date":
         return has_answer_type("date", sentence) and bool(new_figures or _MONTH.search(sentence))
     if kind == "duration":
-        return bool(_HAS_DURATION.search(sentence))
+        return has_answer_type("duration", sentence)
     if kind == "frequency":
         return bool(_HAS_FREQUENCY.search(sentence))
     asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class EvidenceScorer:
         self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS))) | set(_CHAT_WORDS)
         self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
         self._cache_sentences = cache_sentences
 
     # --- sentence vectors (the one place that embeds source sentences) ----------------------------
@@ -117,26 +119,30 @@ class EvidenceScorer:
         return [stored[hit.chunk_id] for hit in hits]
 
     def _embedded(self, segmented: list[list[str]], only: set[tuple[int, int]] | None, first_rank: int) -> list[list[tuple[str, np.ndarray | None]]]:
-        """Sentence vectors embedded now (and cached by text), for chunks with none stored."""
-        wanted = {
-            text for rank, texts in enumerate(segmented, first_rank) for position, text in enumerate(texts)
-            if text not in self._vectors and (only is None or (rank, position) in only)
-        }
-        if wanted:
-            ordered = sorted(wanted)
-            for text, vector in zip(ordered, self.embedder.embed_documents(ordered), strict=True):
-                self._vectors[text] = vector
-        result = []
-        for texts in segmented:
-            row = []
-            for text in texts:
-                vector = self._vectors.get(text)
-                if vector is not None:
-                    self._vectors.move_to_end(text)
-                row.append((text, vector))
-            result.append(row)
-        while len(self._vectors) > self._cache_sentences:
-            self._vectors.popitem(last=False)
+        """Sentence vectors embedded now (and cached by text), for chunks with none stored.
+
+        The cache is shared by every thread answering at once: its reads and writes hold the lock, the
+        embedding itself does not (two threads may embed one sentence; both get the same vector).
+        """
+        with self._vectors_lock:
+            wanted = {
+                text for rank, texts in enumerate(segmented, first_rank) for position, text in enumerate(texts)
+                if text not in self._vectors and (only is None or (rank, position) in only)
+            }
+        embedded = dict(zip(sorted(wanted), self.embedder.embed_documents(sorted(wanted)), strict=True)) if wanted else {}
+        with self._vectors_lock:
+            self._vectors.update(embedded)
+            result = []
+            for texts in segmented:
+                row = []
+                for text in texts:
+                    vector = embedded.get(text, self._vectors.get(text))
+                    if text in self._vectors:
+                        self._vectors.move_to_end(text)
+                    row.append((text, vector))
+                result.append(row)
+            while len(self._vectors) > self._cache_sentences:
+                self._vectors.popitem(last=False)
         return result
 
     def sentences_of(self, hits: Sequence[RetrievedChunk]) -> list[Sentence]:

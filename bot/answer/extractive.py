@@ -84,7 +84,6 @@ class ExtractiveGenerator:
     ) -> None:
         self.new_source_ratio = new_source_ratio
         self.embed_limit = embed_limit
-        self._aliases: Mapping[str, set[str]] | None = None
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.top_chunks = top_chunks
@@ -104,12 +103,11 @@ class ExtractiveGenerator:
         """
         hits = list(hits[: self.top_chunks])
         question = _CHANNEL_MARK.sub("", question)  # "what is #gcot" asks what "what is gcot" asks
-        self._aliases = aliases
         scored = self._score(question, hits, context, aliases)
         if not scored:
             return Draft()
         question_shape = shape(question)
-        chosen, core = self._choose(question_shape, scored)
+        chosen, core = self._choose(question_shape, scored, aliases or {})
         chosen = self._with_lists_and_caveats(chosen, scored)
         terms = self.scorer.weighted_terms(question, context)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
@@ -172,25 +170,28 @@ class ExtractiveGenerator:
 
     # --- choosing ------------------------------------------------------------------------------------
 
-    def _choose(self, question_shape: QuestionShape, scored: list[_Scored]) -> tuple[list[_Scored], list[_Scored]]:
+    def _choose(self, question_shape: QuestionShape, scored: list[_Scored], aliases: Mapping[str, set[str]]) -> tuple[list[_Scored], list[_Scored]]:
         """The answer's sentences, and its core: the sentences chosen as the answer itself (the lead, or each
-        part's own sentence, and the sentence added for an asked-for figure or date), before the rest."""
+        part's own sentence, and the sentence added for an asked-for figure or date), before the rest.
+
+        `aliases` (acronym token -> its expansion's tokens) travel as an argument, never as state: one
+        generator answers on several threads at once."""
         ranked = sorted(scored, key=lambda s: -s.score)
         best = ranked[0].score
         chosen: list[_Scored] = []
         parts = question_shape.parts if question_shape.kind in ("comparison", "multi") else ()
         for part in parts:
             others = [p for p in parts if p is not part]
-            if any(self._answers(part, others, c) for c in chosen):
+            if any(self._answers(part, others, c, aliases) for c in chosen):
                 continue
-            candidates = [s for s in ranked if self._speaks_to(part, others, s) and s.score >= 0.35 * best]
+            candidates = [s for s in ranked if self._speaks_to(part, others, s, aliases) and s.score >= 0.35 * best]
             # A part asking "when" wants a sentence with a date (and "how many" one with a number).
             candidates = [s for s in candidates if has_answer_type(part.wants, s.sentence.text)] or candidates
             if candidates:
-                chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s) + 0.2 * self._mentions(part, s.sentence.text)
+                chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s, aliases) + 0.2 * self._mentions(part, s.sentence.text, aliases)
                                   + 0.08 * has_answer_type(part.wants, s.sentence.text)))
         if not chosen:
-            chosen.append(self._lead(question_shape, ranked))
+            chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
         wants = question_shape.parts[0].wants if question_shape.kind == "single" and question_shape.parts else None
         if wants and not any(has_answer_type(wants, c.sentence.text) for c in chosen):
@@ -219,31 +220,31 @@ class ExtractiveGenerator:
             chosen.append(candidate)
         return chosen, core
 
-    def _lead(self, question_shape: QuestionShape, ranked: list[_Scored]) -> _Scored:
+    def _lead(self, question_shape: QuestionShape, ranked: list[_Scored], aliases: Mapping[str, set[str]]) -> _Scored:
         """The opening sentence. One saying what is *not* known is a caveat: it leads only when nothing else is
         close, unless it gives what was asked ("founded in 1988; this date has not been confirmed" for "when")."""
         affirmative = [s for s in ranked if (not _NEGATION.search(s.sentence.text) or _gives_asked(question_shape, s))
                        and s.score >= 0.5 * ranked[0].score]
-        return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s))
+        return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s, aliases))
 
-    def _lead_key(self, question_shape: QuestionShape, s: _Scored) -> float:
+    def _lead_key(self, question_shape: QuestionShape, s: _Scored, aliases: Mapping[str, set[str]]) -> float:
         """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...", or, for an
         acronym, "<its expansion> is a ...") opens the answer."""
         if question_shape.kind == "definition":
             subject, text = question_shape.subject, s.sentence.text
-            return s.score + 0.1 * max(_defines(subject, text), self._defines_expansion(subject, text))
+            return s.score + 0.1 * max(_defines(subject, text), self._defines_expansion(subject, text, aliases))
         return s.score
 
-    def _defines_expansion(self, subject: str, text: str) -> int:
+    def _defines_expansion(self, subject: str, text: str, aliases: Mapping[str, set[str]]) -> int:
         """1 when the sentence defines the acronym `subject` by its expansion: "what is the TSA?" is
         answered by "The Telecommunications (Security) Act 2021 is the UK law ...", which never says "TSA"."""
         named = re.match(rf"^(?P<name>.{{1,120}}?)\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
-        return int(bool(subject and named and self._names_expansion(subject, named.group("name"))))
+        return int(bool(subject and named and self._names_expansion(subject, named.group("name"), aliases)))
 
-    def _names_expansion(self, word: str, text: str) -> bool:
+    def _names_expansion(self, word: str, text: str, aliases: Mapping[str, set[str]]) -> bool:
         """`word` is an acronym of the question and `text` holds most of its expansion's tokens."""
         tokens = self.scorer.lexical.query_tokens(word)
-        expansion = (self._aliases or {}).get(tokens[0]) if len(tokens) == 1 else None
+        expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
         return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
 
     def _rare_coverage(self, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
@@ -254,18 +255,18 @@ class ExtractiveGenerator:
         rare = dict(sorted(terms.items(), key=lambda item: -item[1])[:2])
         return self.scorer.coverage(rare, " ".join(s.sentence.text for s in chosen), aliases=aliases) if rare else 0.0
 
-    def _mentions(self, part, text: str) -> float:
-        return mentions(part, text, self._names_expansion if self._aliases else None)
+    def _mentions(self, part, text: str, aliases: Mapping[str, set[str]]) -> float:
+        return mentions(part, text, (lambda word, span: self._names_expansion(word, span, aliases)) if aliases else None)
 
-    def _speaks_to(self, part, others, s: _Scored) -> bool:
+    def _speaks_to(self, part, others, s: _Scored, aliases: Mapping[str, set[str]]) -> bool:
         """The sentence is about this part: it names it, or its document's title names it and no other part."""
-        if self._mentions(part, s.sentence.text) >= 0.5:
+        if self._mentions(part, s.sentence.text, aliases) >= 0.5:
             return True
         title = s.context[: len(s.context) - len(s.sentence.text)]
-        return self._mentions(part, title) >= 0.5 and not any(self._mentions(other, title) >= 0.5 for other in others)
+        return self._mentions(part, title, aliases) >= 0.5 and not any(self._mentions(other, title, aliases) >= 0.5 for other in others)
 
-    def _answers(self, part, others, s: _Scored) -> bool:
-        return self._speaks_to(part, others, s) and (part.wants is None or has_answer_type(part.wants, s.sentence.text))
+    def _answers(self, part, others, s: _Scored, aliases: Mapping[str, set[str]]) -> bool:
+        return self._speaks_to(part, others, s, aliases) and (part.wants is None or has_answer_type(part.wants, s.sentence.text))
 
     def _with_lists_and_caveats(self, chosen: list[_Scored], scored: list[_Scored]) -> list[_Scored]:
         """A list intro brings its whole list; two items of one list bring the list; a caveat follows its sentence."""

@@ -23,10 +23,22 @@ _OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
         r"regex|sql|python|javascript|bash|scraper)\b|\bin python\b",
         re.I,
     ),
-    "weather": re.compile(r"\b(weather|forecast|temperature|rain(ing)?|sunny|snow(ing)?)\b", re.I),
+    # Requests for the weather itself ("weather in Tokyo", "will it snow tomorrow?"), not weather as a
+    # telecoms topic: "how does rain affect mmWave links?", "extreme weather and network resilience",
+    # "operating temperature of radio units" and "the traffic forecast for 2030" are in scope.
+    "weather": re.compile(
+        r"\bweather\s+(like|in|for|at|today|tonight|tomorrow|this|next|forecast|report)\b|"
+        r"\b(will|is|was|does)\s+it\s+(be\s+)?(rain(ing)?|snow(ing)?|sunny|hot|cold|windy|cloudy)\b|"
+        r"\b(sunny|raining|snowing)\b|\btemperature\s+(in|at|today|tonight|tomorrow|outside)\b|"
+        r"\bforecast\s+(for\s+)?(today|tonight|tomorrow|this\s+weekend|this\s+week)\b",
+        re.I,
+    ),
+    # Sports by name, or who won a competition. Not "who won the ..." alone (an auction, an award, an
+    # election) nor "F1" alone (the O-RAN F1 interface).
     "sport": re.compile(
-        r"\b(football|soccer|rugby|cricket|tennis|golf|nba|nfl|premier league|world cup|match score|"
-        r"who won the|olympics|f1|formula 1|baseball|hockey)\b",
+        r"\b(football|soccer|rugby|cricket|tennis|golf|nba|nfl|premier league|champions league|world cup|super bowl|"
+        r"match score|olympics|formula (1|one)|grand prix|baseball|hockey)\b|"
+        r"\bwho won the\b(\s+[\w'-]+){0,4}?\s+(final|cup|league|championship|tournament|race|match|game|series|title)s?\b",
         re.I,
     ),
 }

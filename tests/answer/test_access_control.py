@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from answer_helpers import build_service, cited_doc_ids, describe
+from answer_helpers import cited_doc_ids, describe
 
 from bot.answer.service import AnswerService
 from bot.retrieve.hybrid import FusionConfig
@@ -79,11 +79,6 @@ RETRIEVAL_QUERIES = [
     "fictional date that cannot exist leak",
     *FIXTURE_SENTENCES,
 ]
-
-
-@pytest.fixture(scope="module")
-def service(corpus_index, embedder) -> AnswerService:
-    return build_service(corpus_index, embedder)
 
 
 def assert_nothing_restricted(answer) -> None:

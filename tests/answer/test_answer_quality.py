@@ -10,17 +10,12 @@ import json
 import re
 
 import pytest
-from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
+from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
 from bot.answer.facets import answer_type, figures, has_answer_type, number_coverage, pinned_numbers
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
-
-
-@pytest.fixture(scope="module")
-def service(corpus_index, embedder):
-    return build_service(corpus_index, embedder)
 
 
 def _answered(service, question, audience="industry"):

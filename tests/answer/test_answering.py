@@ -8,10 +8,9 @@ The extractive generator is deterministic, so exact expectations are stable.
 from __future__ import annotations
 
 import pytest
-from answer_helpers import build_service, cited_doc_ids, describe, quoted_by_doc
+from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
 from bot.answer.scope import out_of_scope
-from bot.answer.service import AnswerService
 from bot.types import Turn
 
 AUDIENCES = ("industry", "academic", "staff")
@@ -88,11 +87,6 @@ UNANSWERABLE = [
 ]
 
 CANADA_5G = "When must Huawei and ZTE 5G equipment be removed from Canadian networks?"
-
-
-@pytest.fixture(scope="module")
-def service(corpus_index, embedder) -> AnswerService:
-    return build_service(corpus_index, embedder)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from answer_helpers import build_service
 from typer.testing import CliRunner
 
 from gcot.cli import app
@@ -15,11 +14,6 @@ def test_unknown_audience_is_rejected_with_the_known_ones(command):
 
     assert result.exit_code == 2
     assert "unknown audience 'partner'" in result.output and "academic, industry, staff" in result.output
-
-
-@pytest.fixture(scope="module")
-def service(corpus_index, embedder):
-    return build_service(corpus_index, embedder)
 
 
 def test_no_answer_text_fits_the_surface(service):

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-from answer_helpers import build_service
-
 from bot.answer.service import AnswerService
 
 QUESTIONS = [
@@ -26,11 +23,6 @@ QUESTIONS = [
     "How big is the Public Wireless Supply Chain Innovation Fund?",
     "What sectors did the SOCI Act 2018 originally cover?",
 ]
-
-
-@pytest.fixture(scope="module")
-def service(corpus_index, embedder) -> AnswerService:
-    return build_service(corpus_index, embedder)
 
 
 def _outcome(service: AnswerService, question: str) -> tuple[str, str, float]:

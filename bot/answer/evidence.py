@@ -129,7 +129,8 @@ class EvidenceScorer:
                 text for rank, texts in enumerate(segmented, first_rank) for position, text in enumerate(texts)
                 if text not in self._vectors and (only is None or (rank, position) in only)
             }
-        embedded = dict(zip(sorted(wanted), self.embedder.embed_documents(sorted(wanted)), strict=True)) if wanted else {}
+        ordered = sorted(wanted)
+        embedded = dict(zip(ordered, self.embedder.embed_documents(ordered), strict=True)) if ordered else {}
         with self._vectors_lock:
             self._vectors.update(embedded)
             result = []

@@ -322,14 +322,18 @@ def _features(
 
 
 def _defines(subject: str, text: str) -> int:
-    """How plainly the sentence defines the subject: 2 for "The Skills Framework ... (SFIA) is a ...",
-    1 for "SFIA is ...", 0 otherwise."""
+    """How plainly the sentence defines the subject: 2 for "The Skills Framework ... (SFIA) is a ..." or
+    "SFIA is a/an/the/one ..." (a class it belongs to), 1 for "SFIA is ..." otherwise ("... is built on
+    three pillars" describes it; "built" is no "-ed" word), 0 otherwise."""
     if not subject:
         return 0
     x = re.escape(subject.strip())
     if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I):
         return 2
-    return int(bool(re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)))
+    opening = re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
+    if opening is None:
+        return 0
+    return 2 if re.match(r"(?:an?|the|one)\b", text[opening.end():], re.I) else 1
 
 
 def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:

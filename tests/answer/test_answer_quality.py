@@ -149,6 +149,13 @@ def test_what_is_x_opens_with_the_definition(service):
     assert answer.text.startswith("The Skills Framework for the Information Age (SFIA) is"), describe(answer)
 
 
+def test_what_is_x_opens_with_the_class_it_belongs_to_not_a_description(service):
+    # "X is built on three pillars" also opens with "X is", but says what X has, not what it is
+    # ("built" escapes the "-ed" test for participles); "X is a programme of work" defines it.
+    answer = _answered(service, "what's the Telecommunications Reliability Agenda", audience="staff")
+    assert answer.text.startswith("The Telecommunications Reliability Agenda is a Government of Canada programme"), describe(answer)
+
+
 def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
     # The defining sentence never says "TSA"; without the glossary's expansion an Australian sentence
     # about "telecommunications security amendments" led.

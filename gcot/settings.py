@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     rerank_paged_only: bool = Field(default=True, validation_alias="GCOT_RERANK_PAGED_ONLY")
     """Rerank only chunks of paged documents (PDF), among the places they hold; other chunks keep theirs.
     On the Markdown dev split the rerank bought nothing and moved primary sources below summaries."""
+    assistant_name: str = Field(default="coalition assistant", validation_alias="GCOT_ASSISTANT_NAME")
+    """What the documents call this assistant. A question to or about it ("what can you do?", "what topics
+    can this bot help with?") is searched for under this name, so a document describing the assistant can
+    answer it. Empty: questions are searched as typed."""
     refusal_threshold: float | None = Field(default=None, validation_alias="GCOT_REFUSAL_THRESHOLD")
     """Decline when the refusal classifier's P(answerable) is below this. Defaults to the operating point
     chosen on the dev split and shipped with the model (bot/answer/refusal_model.json)."""

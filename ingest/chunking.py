@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest.loaders import LoadedDocument, Section
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 """Part of every file hash: bump it when chunk text or metadata change, so old chunks are re-made."""
 _SENTENCE_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r",\s+", r"\s+", ""]
 
@@ -114,6 +114,36 @@ def piece_starts(text: str, pieces: list[str]) -> list[int]:
     return starts
 
 
+def attach_lead_ins(
+    text: str, pieces: list[str], starts: list[int], counter: TokenCounter, limit: int
+) -> tuple[list[str], list[int]]:
+    """Pieces of `text` with any piece that ends on a colon joined to the piece after it.
+
+    "The assistant covers five areas:" announces the list that follows; cut off from it, it is a chunk
+    that answers nothing and an answer that quotes a list's lead-in without the list. The splitter cuts
+    there when the lead-in and the list's first lines do not fit one chunk; the join may go past the
+    chunk size (by the lead-in) but never past `limit` tokens, so the model still reads it whole. The
+    joined piece is the verbatim span of `text` from the lead-in to the end of the next piece.
+    """
+    joined: list[str] = []
+    joined_starts: list[int] = []
+    index = 0
+    while index < len(pieces):
+        piece, start = pieces[index], starts[index]
+        if piece.rstrip().endswith(":") and index + 1 < len(pieces):
+            after, after_start = pieces[index + 1], starts[index + 1]
+            span = text[start : after_start + len(after)]
+            if after_start >= start and span.endswith(after) and counter.count(span) - 2 <= limit:
+                joined.append(span)
+                joined_starts.append(start)
+                index += 2
+                continue
+        joined.append(piece)
+        joined_starts.append(start)
+        index += 1
+    return joined, joined_starts
+
+
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     common: list[str] = []
     for left, right in zip(a, b):
@@ -155,7 +185,9 @@ class Chunker:
         offset = 0
         for section in pack_sections(document.sections, self.counter, self.max_tokens):
             bodies = self._splitter.split_text(section.text)
-            for body, piece_start in zip(bodies, piece_starts(section.text, bodies), strict=True):
+            starts = piece_starts(section.text, bodies)
+            bodies, starts = attach_lead_ins(section.text, bodies, starts, self.counter, self.counter.window - 8)
+            for body, piece_start in zip(bodies, starts, strict=True):
                 start = offset + piece_start
                 heading = " > ".join(section.heading_path)
                 prefix = " > ".join([meta.title, *(h for h in section.heading_path if h != meta.title)])

@@ -108,7 +108,7 @@ class ExtractiveGenerator:
             return Draft()
         question_shape = shape(question)
         chosen, core = self._choose(question_shape, scored, aliases or {})
-        chosen = self._with_lists_and_caveats(chosen, scored)
+        chosen = self._with_lists_and_caveats(chosen, scored, _next_chunks(hits))
         terms = self.scorer.weighted_terms(question, context)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
         best = max(scored, key=lambda s: s.score)
@@ -268,8 +268,9 @@ class ExtractiveGenerator:
     def _answers(self, part, others, s: _Scored, aliases: Mapping[str, set[str]]) -> bool:
         return self._speaks_to(part, others, s, aliases) and (part.wants is None or has_answer_type(part.wants, s.sentence.text))
 
-    def _with_lists_and_caveats(self, chosen: list[_Scored], scored: list[_Scored]) -> list[_Scored]:
-        """A list intro brings its whole list; two items of one list bring the list; a caveat follows its sentence."""
+    def _with_lists_and_caveats(self, chosen: list[_Scored], scored: list[_Scored], next_chunks: Mapping[int, int]) -> list[_Scored]:
+        """A list intro brings its whole list (into the next chunk of its document too, when that was
+        retrieved); two items of one list bring the list; a caveat follows its sentence."""
         by_place = {(s.sentence.hit_rank, s.sentence.position): s for s in scored}
         result: list[_Scored] = []
         for item in chosen:
@@ -278,21 +279,42 @@ class ExtractiveGenerator:
             result.append(item)
             rank, position = item.sentence.hit_rank, item.sentence.position
             if item.sentence.text.rstrip().endswith(":"):
-                result.extend(s for s in _list_after(by_place, rank, position) if s not in result)
+                result.extend(s for s in _list_after(by_place, rank, position, next_chunks) if s not in result)
             following = by_place.get((rank, position + 1))
             if following and _CAVEAT.search(following.sentence.text) and following not in result:
                 result.append(following)
         return result
 
 
-def _list_after(by_place: dict, rank: int, position: int, limit: int = 12) -> list[_Scored]:
-    items = []
-    for offset in range(1, limit + 1):
-        following = by_place.get((rank, position + offset))
+def _list_after(by_place: dict, rank: int, position: int, next_chunks: Mapping[int, int], limit: int = 12) -> list[_Scored]:
+    """The list items after (rank, position), read on into the next chunk of the document when the list
+    runs to the end of its chunk (a list too long for one chunk is cut between items); the items the
+    two chunks share (their overlap) are taken once."""
+    items: list[_Scored] = []
+    texts = {intro.sentence.text} if (intro := by_place.get((rank, position))) else set()
+    last = max((p for r, p in by_place if r == rank), default=-1)
+    while len(items) < limit:
+        position += 1
+        if position > last and rank in next_chunks and (not items or items[-1].sentence.list_item):
+            rank, position = next_chunks[rank], -1
+            last = max((p for r, p in by_place if r == rank), default=-1)
+            next_chunks = {k: v for k, v in next_chunks.items() if k != rank}  # never loop
+            continue
+        following = by_place.get((rank, position))
+        if following is not None and following.sentence.text in texts:
+            continue  # the next chunk repeats the end of this one
         if following is None or not following.sentence.list_item:
             break
         items.append(following)
+        texts.add(following.sentence.text)
     return items
+
+
+def _next_chunks(hits: Sequence[RetrievedChunk]) -> dict[int, int]:
+    """Hit rank -> rank of the hit holding the next chunk of the same document, for the hits that have one."""
+    place = {(hit.doc_id, hit.metadata.get("chunk_index")): rank for rank, hit in enumerate(hits)}
+    return {rank: place[(hit.doc_id, index + 1)] for rank, hit in enumerate(hits)
+            if isinstance(index := hit.metadata.get("chunk_index"), int) and (hit.doc_id, index + 1) in place}
 
 
 def _features(

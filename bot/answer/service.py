@@ -23,7 +23,7 @@ from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
 from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
-from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, strip_slack_markup
+from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, strip_slack_markup
 from bot.retrieve.rerank import rerank_by_best_sentence
 from gcot.settings import Settings
 from store.sentences import SentenceVectors
@@ -135,7 +135,7 @@ class AnswerService:
             answer.text = DECLINE_MESSAGES[category] + " " + COVERAGE
             return self._finish(answer, started)
 
-        standalone = make_standalone(cleaned, history)
+        standalone = make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
         if tools.llm is not None and standalone.context:
             if rewritten := tools.llm.condense(cleaned, history):
                 standalone = StandaloneQuestion(text=rewritten, question=rewritten)
@@ -193,7 +193,7 @@ class AnswerService:
         if not cleaned or out_of_scope(cleaned, may_read_restricted=bool(restricted_ok)) is not None:
             return None
         history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
-        standalone = make_standalone(cleaned, history)
+        standalone = make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
         query = view.glossary.expand(standalone.text)
         visibilities = self.settings.visibilities_for(audience)
         hits = self._retrieve(standalone.question, query, view, visibilities, k=self.k)

@@ -1,7 +1,8 @@
 """From what a person typed to what the retriever searches for.
 
-Three deterministic steps: strip Slack markup, make a follow-up standalone using the earlier turns,
-and expand acronyms from the corpus glossary. The question's wording never changes who may read
+Four deterministic steps: strip Slack markup, name the assistant where the question speaks to it
+("what can you do?"), make a follow-up standalone using the earlier turns, and expand acronyms from
+the corpus glossary. The question's wording never changes who may read
 what: the audience is a separate argument everywhere.
 """
 
@@ -88,6 +89,42 @@ class StandaloneQuestion:
     text: str
     question: str
     context: str = ""
+
+
+# A question about the assistant itself: what it can do or cover, or what it is. It must end there:
+# "what can you tell me about the TSA?" asks about the TSA, not about the assistant.
+_ABOUT_YOU = re.compile(
+    r"^\W*(?:what|which|how)\b(?:\s+[\w-]+){0,2}?\s+(?:can|could|do|will|would)\s+you\s+"
+    r"(?:do|help(?:\s+(?:me|us))?(?:\s+with)?|cover|answer|handle|support|know)\W*$|"
+    r"^\W*(?:who|what)\s+are\s+you\W*$",
+    re.I,
+)
+_YOU = re.compile(r"\byou\b", re.I)
+_WHAT_ARE_YOU = re.compile(r"^\W*(?:who|what)\s+are\s+you\b", re.I)
+_THE_BOT = re.compile(r"\b(?:this|the)\s+(?:bot|chatbot)\b|\bthis\s+assistant\b", re.I)
+
+
+def name_the_assistant(question: str, name: str) -> str:
+    """`question` with the assistant called by `name` where it speaks to or about the assistant.
+
+    Documents about an assistant call it by its name, never "you" or "this bot", so "what can you
+    do?" matched nothing and was declined, and "what topics can this bot help with?" was answered
+    from a sentence about government help with skills. An empty `name` leaves the question alone.
+
+    >>> name_the_assistant("what can you do?", "coalition assistant")
+    'what can the coalition assistant do?'
+    >>> name_the_assistant("what topics can this bot help with", "coalition assistant")
+    'what topics can the coalition assistant help with'
+    >>> name_the_assistant("what can you tell me about the TSA?", "coalition assistant")
+    'what can you tell me about the TSA?'
+    """
+    if not name:
+        return question
+    named = f"the {name}"
+    if _ABOUT_YOU.search(question):
+        question = _WHAT_ARE_YOU.sub(f"what is {named}", question)
+        question = _YOU.sub(named, question)
+    return _THE_BOT.sub(named, question)
 
 
 def make_standalone(question: str, history: Sequence[Turn] = ()) -> StandaloneQuestion:

@@ -156,6 +156,18 @@ def test_what_is_x_opens_with_the_class_it_belongs_to_not_a_description(service)
     assert answer.text.startswith("The Telecommunications Reliability Agenda is a Government of Canada programme"), describe(answer)
 
 
+@pytest.mark.parametrize("question", ["what can you do?", "what topics can this bot help with?"])
+def test_a_question_about_the_assistant_is_answered_from_its_scope_document_with_the_whole_list(service, question):
+    # "you" and "this bot" are the assistant, which its scope document calls by name; the list of the
+    # five areas is too long for one chunk, so its last item is read from the next chunk of the document.
+    answer = _answered(service, question)
+    assert answer.text.startswith("The coalition assistant covers five areas:"), describe(answer)
+    for area in ("GCOT itself:", "6G:", "Standards:", "Skills frameworks:"):
+        assert area in answer.text, describe(answer)
+    scope = next(citation for citation in answer.citations if citation.doc_id == "assistant-scope")
+    assert len(scope.chunk_ids) >= 2, describe(answer)
+
+
 def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
     # The defining sentence never says "TSA"; without the glossary's expansion an Australian sentence
     # about "telecommunications security amendments" led.

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from bot.types import Turn
-from bot.retrieve.query import Glossary, StandaloneQuestion, is_follow_up, make_standalone, strip_slack_markup, unescape_slack
+from bot.retrieve.query import (
+    Glossary,
+    StandaloneQuestion,
+    is_follow_up,
+    make_standalone,
+    name_the_assistant,
+    strip_slack_markup,
+    unescape_slack,
+)
 
 GLOSSARY_FILE = Path(__file__).resolve().parents[2] / "corpus" / "about" / "glossary.md"
 
@@ -181,3 +189,33 @@ def test_slack_escaping_is_undone_once_and_ampersand_last():
     assert unescape_slack("a &lt;b&gt; ?x=1&amp;y=2") == "a <b> ?x=1&y=2"
     assert unescape_slack("typed &amp;lt; literally") == "typed &lt; literally"  # Slack's escape of a typed "&lt;"
     assert strip_slack_markup("R&amp;D &lt;5G&gt;") == "R&D <5G>"
+
+
+# --- name_the_assistant -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("what can you do?", "what can the coalition assistant do?"),
+    ("What can you help me with", "What can the coalition assistant help me with"),
+    ("what topics do you cover", "what topics do the coalition assistant cover"),
+    ("who are you?", "what is the coalition assistant?"),
+    ("what topics can this bot help with?", "what topics can the coalition assistant help with?"),
+    ("is the bot allowed to share internal documents?", "is the coalition assistant allowed to share internal documents?"),
+])
+def test_name_the_assistant_where_the_question_is_about_it(question, named):
+    assert name_the_assistant(question, "coalition assistant") == named
+
+
+@pytest.mark.parametrize("question", [
+    "what can you tell me about the TSA?",  # asks about the TSA
+    "can you explain the Prague Proposals?",
+    "what do you know about Huawei's ban in Canada",
+    "Who is the NTIA Assistant Secretary?",  # "assistant" as a title
+    "how does the assistant secretary's office engage industry",
+    "what is the 6G strategy",
+])
+def test_name_the_assistant_leaves_other_questions_alone(question):
+    assert name_the_assistant(question, "coalition assistant") == question
+
+
+def test_name_the_assistant_is_off_without_a_name():
+    assert name_the_assistant("what can you do?", "") == "what can you do?"

@@ -280,3 +280,31 @@ def test_every_chunk_of_the_corpus_points_at_its_own_text() -> None:
     for path in paths:
         document = load_document(path, CORPUS_DIR)
         assert_chunk_offsets(document, chunker.split(document, content_hash="0" * 16))
+
+
+def test_a_list_lead_in_stays_with_its_list(tmp_path: Path) -> None:
+    """A sentence announcing a list ("... covers five areas:") is never a chunk of its own.
+
+    The lead-in is followed by a list too long to share a chunk with it, so the splitter cuts right
+    after the colon; the chunk the answer quotes from must hold the lead-in and the list's first items.
+    """
+    from gcot.settings import Settings
+    from ingest.chunking import Chunker, TokenCounter
+    from testkit import CORPUS_DIR, assert_chunk_offsets
+
+    items = "\n".join(f"- **Area {n}**: {'policy and funding programmes of the partner countries ' * 5}item {n}." for n in range(1, 6))
+    path = tmp_path / "scope.md"
+    path.write_text(markdown(f"# Scope\n\n## Areas\n\nThe assistant covers five areas:\n\n{items}\n", doc_id="scope", title="Scope"))
+    settings = Settings(_env_file=None)
+    chunker = Chunker(TokenCounter(settings.model_path()), max_tokens=settings.chunk_max_tokens,
+                      overlap_tokens=settings.chunk_overlap_tokens)
+    document = load_document(path, tmp_path)
+    chunks = chunker.split(document, content_hash="0" * 16)
+    assert len(chunks) >= 2, [c.text for c in chunks]  # the list does not fit one chunk
+    assert not any(chunk.text.rstrip().endswith(":") for chunk in chunks), [c.text for c in chunks]
+    lead = next(chunk for chunk in chunks if "covers five areas:" in chunk.text)
+    assert "Area 1" in lead.text, lead.text
+    assert all(TokenCounter(settings.model_path()).count(chunk.text) <= chunker.counter.window for chunk in chunks)
+    assert_chunk_offsets(document, chunks)
+    corpus_chunks = [chunk for p in sorted(CORPUS_DIR.rglob("*.md")) for chunk in chunker.split(load_document(p, CORPUS_DIR), content_hash="0" * 16)]
+    assert not [chunk.chunk_id for chunk in corpus_chunks if chunk.text.rstrip().endswith(":")]

@@ -16,6 +16,8 @@ from ingest.loaders import LoadedDocument, Section
 
 CHUNKER_VERSION = "5"
 """Part of every file hash: bump it when chunk text or metadata change, so old chunks are re-made."""
+_WINDOW_MARGIN = 8
+"""Tokens of the model's window a chunk body never takes (the [CLS]/[SEP] markers, and room for a short prefix)."""
 _SENTENCE_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r",\s+", r"\s+", ""]
 
 
@@ -166,7 +168,7 @@ class Chunker:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         self.counter = counter
-        self.max_tokens = min(max_tokens, counter.window - 8)
+        self.max_tokens = min(max_tokens, counter.window - _WINDOW_MARGIN)
         self._splitter = RecursiveCharacterTextSplitter(
             separators=_SENTENCE_SEPARATORS,
             is_separator_regex=True,
@@ -186,7 +188,7 @@ class Chunker:
         for section in pack_sections(document.sections, self.counter, self.max_tokens):
             bodies = self._splitter.split_text(section.text)
             starts = piece_starts(section.text, bodies)
-            bodies, starts = attach_lead_ins(section.text, bodies, starts, self.counter, self.counter.window - 8)
+            bodies, starts = attach_lead_ins(section.text, bodies, starts, self.counter, self.counter.window - _WINDOW_MARGIN)
             for body, piece_start in zip(bodies, starts, strict=True):
                 start = offset + piece_start
                 heading = " > ".join(section.heading_path)

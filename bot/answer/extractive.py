@@ -295,10 +295,9 @@ def _list_after(by_place: dict, rank: int, position: int, next_chunks: Mapping[i
     last = max((p for r, p in by_place if r == rank), default=-1)
     while len(items) < limit:
         position += 1
-        if position > last and rank in next_chunks and (not items or items[-1].sentence.list_item):
+        if position > last and rank in next_chunks:  # chunk indexes only grow, so this ends
             rank, position = next_chunks[rank], -1
             last = max((p for r, p in by_place if r == rank), default=-1)
-            next_chunks = {k: v for k, v in next_chunks.items() if k != rank}  # never loop
             continue
         following = by_place.get((rank, position))
         if following is not None and following.sentence.text in texts:

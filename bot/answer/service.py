@@ -135,7 +135,7 @@ class AnswerService:
             answer.text = DECLINE_MESSAGES[category] + " " + COVERAGE
             return self._finish(answer, started)
 
-        standalone = make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
+        standalone = self._standalone(cleaned, history)
         if tools.llm is not None and standalone.context:
             if rewritten := tools.llm.condense(cleaned, history):
                 standalone = StandaloneQuestion(text=rewritten, question=rewritten)
@@ -193,7 +193,7 @@ class AnswerService:
         if not cleaned or out_of_scope(cleaned, may_read_restricted=bool(restricted_ok)) is not None:
             return None
         history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
-        standalone = make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
+        standalone = self._standalone(cleaned, history)
         query = view.glossary.expand(standalone.text)
         visibilities = self.settings.visibilities_for(audience)
         hits = self._retrieve(standalone.question, query, view, visibilities, k=self.k)
@@ -285,6 +285,11 @@ class AnswerService:
             for hit in group:
                 merged.setdefault(hit.chunk_id, hit)
         return list(merged.values())[:k]
+
+    def _standalone(self, cleaned: str, history: Sequence[Turn]) -> StandaloneQuestion:
+        """What is searched for: the assistant called by its name, a follow-up joined to its thread.
+        `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
+        return make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
 
     def _tools(self, view: ServingView) -> _Tools:
         """The generators over `view`'s scorer, made once per version (cheap: they only hold references)."""

@@ -174,6 +174,11 @@ _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)",
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
+def asks_amount(question: str) -> bool:
+    """Does the question ask for an amount of money or a share ("how much", "budget", "what share")?"""
+    return bool(_ASKS_AMOUNT.search(question))
+
+
 def asked_kind(text: str) -> str | None:
     """What kind of answer a question (part) wants back: `answer_type`'s "duration", "date" and "number",
     "frequency" ("how often"), or "name" ("who", "which countries", "gcot members?").
@@ -205,7 +210,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if kind is None:
         return True
     new_figures = figures(sentence) - figures(question)
-    if kind == "number" and _ASKS_AMOUNT.search(question):
+    if kind == "number" and asks_amount(question):
         return any(_AMOUNT.fullmatch(f) for f in new_figures)
     if kind == "number":
         return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(

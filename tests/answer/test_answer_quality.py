@@ -87,6 +87,14 @@ def test_an_amount_asked_for_beside_a_broader_ask_is_quoted(service):
     assert "£8m" in quoted_by_doc(answer).get("uk-wireless-infrastructure-strategy", ""), describe(answer)
 
 
+def test_how_much_is_answered_with_an_amount_not_a_name_that_holds_a_digit(service):
+    # "The second Notice of Funding Opportunity (NOFO 2) ... focused on open radio units" matches the question
+    # best and holds a digit, yet gives no amount: the "$420m" sentence must follow it, or the answer is
+    # declined for giving no figure.
+    answer = _answered(service, "how much did the second NOFO of the wireless innovation fund offer", audience="industry")
+    assert "$420m" in quoted_by_doc(answer).get("us-wireless-innovation-fund-nofo2", ""), describe(answer)
+
+
 def test_uk_and_us_approaches_cite_both_sides(service):
     answer = _answered(service, "How do UK and US approaches to high-risk vendors differ?", audience="staff")
     quoted = quoted_by_doc(answer)

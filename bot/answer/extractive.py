@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, figures, gives_kind, has_answer_type, mentions, shape, type_coverage
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, figures, gives_kind, has_answer_type, mentions, shape, type_coverage, words
 from bot.jurisdictions import country_coverage
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -120,7 +120,7 @@ class ExtractiveGenerator:
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
-            features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(terms, chosen, aliases)),
+            features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, chosen, aliases)),
                       "type_coverage": type_coverage(question, [s.sentence.text for s in answering]),
                       "country_coverage": country_coverage(question, [s.context for s in answering])},
             not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),
@@ -187,6 +187,10 @@ class ExtractiveGenerator:
             candidates = [s for s in ranked if self._speaks_to(part, others, s, aliases) and s.score >= 0.35 * best]
             # A part asking "when" wants a sentence with a date (and "how many" one with a number).
             candidates = [s for s in candidates if has_answer_type(part.wants, s.sentence.text)] or candidates
+            # As for a lead, a sentence saying what is *not* so or not known answers a part only when no
+            # affirmative one speaks to it: "X is not a GCOT output, and the documents do not confirm ..."
+            # is a caveat beside "GCOT is an ongoing coalition ..., while X is a one-off statement".
+            candidates = [s for s in candidates if not _NEGATION.search(s.sentence.text)] or candidates
             if candidates:
                 chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s, aliases) + 0.2 * self._mentions(part, s.sentence.text, aliases)
                                   + 0.08 * has_answer_type(part.wants, s.sentence.text)))
@@ -248,12 +252,17 @@ class ExtractiveGenerator:
         expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
         return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
 
-    def _rare_coverage(self, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
-        """Share of the question's two rarest terms that the answer's own sentences contain.
+    def _rare_coverage(self, question: str, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
+        """Share of the question's two rarest topic terms that the answer's own sentences contain.
 
-        "Has Germany joined GCOT?" answered with sentences about Canada covers "gcot" but not "germany".
+        "Has Germany joined GCOT?" answered with sentences about Canada covers "gcot" but not "germany". The
+        words that frame a question ("difference", "between", "how") are rare in documents but name no topic:
+        "the difference between GCOT and the 6G principles" is answered by "GCOT is ..., while the 6G
+        principles statement is ...", which says neither.
         """
-        rare = dict(sorted(terms.items(), key=lambda item: -item[1])[:2])
+        tokens = self.scorer.lexical.query_tokens
+        frame = set(tokens(question)) - set(tokens(" ".join(words(question))))
+        rare = dict(sorted(((t, w) for t, w in terms.items() if t not in frame), key=lambda item: -item[1])[:2])
         return self.scorer.coverage(rare, " ".join(s.sentence.text for s in chosen), aliases=aliases) if rare else 0.0
 
     def _mentions(self, part, text: str, aliases: Mapping[str, set[str]]) -> float:

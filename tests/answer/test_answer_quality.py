@@ -110,6 +110,22 @@ def test_nice_vs_ecsf_covers_both_frameworks(service):
     assert len(cited_doc_ids(answer)) >= 1
 
 
+def test_each_side_of_a_comparison_is_answered_by_an_affirmative_sentence(service):
+    # "... do not set out a numbered ladder of levels for [NICE] comparable to SFIA's seven levels or the
+    # e-CF's e-1 to e-5" names the e-CF, but says what is not there: the e-CF's side is its own sentence.
+    answer = _answered(service, "SFIA vs e-CF levels", audience="academic")
+    own = answer.text.find("The e-CF uses five proficiency levels")
+    caveat = answer.text.find("do not set out")
+    assert own != -1 and (caveat == -1 or own < caveat), describe(answer)
+
+
+def test_words_that_frame_a_question_are_not_its_rare_terms(service):
+    # "difference" and "between" are rarer in the documents than "GCOT" or "6G", yet an answer about both
+    # sides need not say them: the two rarest *topic* terms are what the answer must cover.
+    features = service.refusal_features("What is the difference between GCOT and the 6G principles?", audience="staff")
+    assert features["answer_rare_coverage"] == 1.0, features
+
+
 def test_a_caveated_sentence_that_gives_the_asked_date_answers(service):
     # "Secondary sources report that ETSI was founded in 1988; this date has not been confirmed" says "not",
     # but it gives the date asked for: it is the answer with its caveat, not a sign the documents lack it.

@@ -31,6 +31,7 @@ _CAVEAT = re.compile(
     re.I,
 )
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
+_ANAPHORIC = re.compile(r"^(?:this|these|that|those|it|its|they|their|such|the same|both)\b", re.I)
 _CHANNEL_MARK = re.compile(r"(?<!\w)#(?=\w)")
 _COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
 
@@ -235,10 +236,13 @@ class ExtractiveGenerator:
     def _lead_key(self, question_shape: QuestionShape, s: _Scored, aliases: Mapping[str, set[str]]) -> float:
         """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...", or, for an
         acronym, "<its expansion> is a ...") opens the answer."""
+        # A sentence that opens by pointing back ("This work is why ...", "The same sources ...") leans on one
+        # the reader has not seen: it opens the answer only when clearly the best.
+        score = s.score - 0.1 * bool(_ANAPHORIC.match(s.sentence.text))
         if question_shape.kind == "definition":
             subject, text = question_shape.subject, s.sentence.text
-            return s.score + 0.1 * max(_defines(subject, text), self._defines_expansion(subject, text, aliases))
-        return s.score
+            return score + 0.1 * max(_defines(subject, text), self._defines_expansion(subject, text, aliases))
+        return score
 
     def _defines_expansion(self, subject: str, text: str, aliases: Mapping[str, set[str]]) -> int:
         """1 when the sentence defines the acronym `subject` by its expansion: "what is the TSA?" is
@@ -359,7 +363,7 @@ def _defines(subject: str, text: str) -> int:
     if not subject:
         return 0
     x = re.escape(subject.strip())
-    if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I):
+    if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I) or re.search(rf"\b(?:known as|called)\s+\W?{x}\W?,\s+{_COPULA}\b", text, re.I):
         return 2
     opening = re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
     if opening is None:

@@ -192,6 +192,15 @@ def test_a_question_about_the_assistant_is_answered_from_its_scope_document_with
     assert len(scope.chunk_ids) >= 2, describe(answer)
 
 
+def test_an_answer_does_not_open_on_a_sentence_that_points_back(service):
+    # "This removal-and-replacement work is why ..." and "The same secondary sources state ..." lean on a
+    # sentence the reader has not seen; "The ... Program, known as "rip and replace", is ..." defines it.
+    answer = _answered(service, "what is rip and replace", audience="industry")
+    assert answer.text.startswith("The Secure and Trusted Communications Networks Reimbursement Program, known as"), describe(answer)
+    answer = _answered(service, "When was NIST CSF 2.0 published?", audience="industry")
+    assert answer.text.startswith("NIST released the Cybersecurity Framework 2.0 (CSF 2.0) on 26 February 2024"), describe(answer)
+
+
 def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
     # The defining sentence never says "TSA"; without the glossary's expansion an Australian sentence
     # about "telecommunications security amendments" led.

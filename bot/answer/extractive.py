@@ -23,6 +23,11 @@ from bot.untrusted import looks_like_instruction
 
 # Sentences about the document itself ("This document explains ...") never answer anything.
 _META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview|faq|comparison)\b", re.I)
+# A cross-reference says where something is, not what it is ("See Section 4.", "The fund's size is covered in a
+# separate document."): the answer cites its sources itself. One with a figure of its own is kept.
+_POINTER = re.compile(
+    r"^see\b|\b(?:is|are)\s+(?:covered|described|summari[sz]ed|explained|discussed|set out)(?:\s+in\s+more\s+detail)?\s+in\s+"
+    r"(?:the\s+|a\s+|its\s+)?(?:\w+'s\s+)?(?:separate\s+|companion\s+)?(?:document|section|chapter|annex|appendix|part)\b", re.I)
 # Each document ends with a section naming the official text: it is cited, not quoted.
 _SOURCE_HEADING = re.compile(r"(^|> )(official )?sources?( and licen[cs]e)?$", re.I)
 _CAVEAT = re.compile(
@@ -137,6 +142,7 @@ class ExtractiveGenerator:
             hit = hits[sentence.hit_rank]
             heading = sentence.heading or str(hit.metadata.get("heading", ""))
             if (_META.match(sentence.text) or "http" in sentence.text or looks_like_instruction(sentence.text)
+                    or (_POINTER.search(sentence.text) and not figures(sentence.text))
                     or _SOURCE_HEADING.search(heading.strip())):  # documents are data: orders to the assistant are never quoted
                 continue
             surround = f"{hit.metadata.get('title', '')} {heading}"

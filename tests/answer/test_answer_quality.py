@@ -201,6 +201,14 @@ def test_an_answer_does_not_open_on_a_sentence_that_points_back(service):
     assert answer.text.startswith("NIST released the Cybersecurity Framework 2.0 (CSF 2.0) on 26 February 2024"), describe(answer)
 
 
+@pytest.mark.parametrize("question", ["is the 6g principles statement a GCOT output?", "how much did the second NOFO of the wireless innovation fund offer"])
+def test_cross_references_are_not_quoted(service, question):
+    # "See the document ..." and "The fund's overall size ... are covered in a separate document" say where
+    # something is, not what it is; the answer cites its own sources.
+    answer = _answered(service, question, audience="industry")
+    assert not re.search(r"(^|\] )See |covered in a separate document", answer.text), describe(answer)
+
+
 def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
     # The defining sentence never says "TSA"; without the glossary's expansion an Australian sentence
     # about "telecommunications security amendments" led.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, figures, gives_kind, has_answer_type, mentions, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_countries, figures, gives_kind, has_answer_type, mentions, new_countries, shape, type_coverage, words
 from bot.jurisdictions import country_coverage
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -205,11 +205,14 @@ class ExtractiveGenerator:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
         question = question_shape.parts[0].text if question_shape.kind == "single" and question_shape.parts else ""
-        wants = answer_type(question) if question else None
+        wants = answer_type(question) or ("name" if asks_countries(question) else None) if question else None
         if wants and not any(_gives(wants, question, c.sentence.text) for c in chosen):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
-            typed = [s for s in ranked if _gives(wants, question, s.sentence.text) and s.score >= self.keep_ratio * best][:1]
+            typed = [s for s in ranked if _gives(wants, question, s.sentence.text) and s.score >= self.keep_ratio * best]
+            if wants == "name":  # "which countries ...?": the sentence naming the most of them
+                typed.sort(key=lambda s: -new_countries(question, s.sentence.text))
+            typed = typed[:1]
             chosen.extend(typed)
         core = list(chosen)
         limit = self.max_sentences + max(len(parts) - 1, 0)
@@ -395,7 +398,7 @@ def _gives(kind: str, question: str, sentence: str) -> bool:
     with a currency, magnitude or percent sign (`type_coverage`'s test): "NOFO 2" or "Release 21" holds a
     number but answers no "how much". Other kinds keep the looser test, since any figure may be the count
     a "how many" asks for and the stricter one pulled in unrelated figures for unanswerable counts."""
-    if kind == "number" and asks_amount(question):
+    if (kind == "number" and asks_amount(question)) or kind == "name":
         return gives_kind(kind, question, sentence)
     return has_answer_type(kind, sentence)
 

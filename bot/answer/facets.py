@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.jurisdictions import named_countries
+
 _COMPARE = [
     # "NICE vs ECSF", "SFIA versus e-CF levels", "GCOT compared with the 6G statement"
     re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus|v\.|compared (?:to|with)|against)\s+(?P<b>.+)$", re.I),
@@ -174,6 +176,20 @@ _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)",
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
+# "Which countries are in GCOT?" is answered by a sentence naming countries, not by one naming the coalition.
+_ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|nations|governments)\b", re.I)
+
+
+def asks_countries(question: str) -> bool:
+    """Does the question ask which countries ("which countries signed ...", "what nations are in ...")?"""
+    return bool(_ASKS_COUNTRIES.search(question))
+
+
+def new_countries(question: str, sentence: str) -> int:
+    """How many countries the sentence names that the question does not."""
+    return len(named_countries(sentence) - named_countries(question))
+
+
 def asks_amount(question: str) -> bool:
     """Does the question ask for an amount of money or a share ("how much", "budget", "what share")?"""
     return bool(_ASKS_AMOUNT.search(question))
@@ -221,6 +237,8 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
         return has_answer_type("duration", sentence)
     if kind == "frequency":
         return bool(_HAS_FREQUENCY.search(sentence))
+    if asks_countries(question):
+        return new_countries(question, sentence) > 0
     asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}
     return any(name.lower() not in asked_words for name in _NAME.findall(sentence.strip()))
 

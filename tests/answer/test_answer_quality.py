@@ -33,6 +33,14 @@ def test_who_is_in_gcot_names_the_partners(service):
     assert "DSIT" in quoted and "MIC" in quoted, describe(answer)
 
 
+def test_which_countries_is_answered_with_the_sentence_naming_them(service):
+    # The lead ("a partnership of five countries' telecoms policy departments") names no country; of the
+    # sentences that do, the one naming all five follows, not "The US partner in GCOT is NTIA".
+    answer = _answered(service, "which countries are in gcot", audience="industry")
+    for country in ("UK", "Australia", "Canada", "Japan", "US"):
+        assert re.search(rf"\b{country}\b", answer.text), describe(answer)
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "gap: the chunk naming the five signatories is not among the 8 retrieved for 'gcot members?' (BM25 and the "
     "embedding both favour the 'does not confirm later members' chunk); the answer says GCOT is five departments "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_countries, figures, gives_kind, has_answer_type, mentions, new_countries, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_countries, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
 from bot.jurisdictions import country_coverage
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -199,8 +199,10 @@ class ExtractiveGenerator:
             # is a caveat beside "GCOT is an ongoing coalition ..., while X is a one-off statement".
             candidates = [s for s in candidates if not _NEGATION.search(s.sentence.text)] or candidates
             if candidates:
+                # "When published?" is answered by "published on 30 June 2020" before "targets ... by 2030".
                 chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s, aliases) + 0.2 * self._mentions(part, s.sentence.text, aliases)
-                                  + 0.08 * has_answer_type(part.wants, s.sentence.text)))
+                                  + 0.08 * has_answer_type(part.wants, s.sentence.text)
+                                  + 0.15 * (part.wants == "date" and names_a_month(s.sentence.text))))
         if not chosen:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []

@@ -185,6 +185,11 @@ def asks_countries(question: str) -> bool:
     return bool(_ASKS_COUNTRIES.search(question))
 
 
+def names_a_month(sentence: str) -> bool:
+    """Does the sentence date something to a month or day ("on 30 June 2020"), not only a year ("by 2030")?"""
+    return bool(_MONTH.search(sentence))
+
+
 def new_countries(question: str, sentence: str) -> int:
     """How many countries the sentence names that the question does not."""
     return len(named_countries(sentence) - named_countries(question))

@@ -103,6 +103,13 @@ def test_how_much_is_answered_with_an_amount_not_a_name_that_holds_a_digit(servi
     assert "$420m" in quoted_by_doc(answer).get("us-wireless-innovation-fund-nofo2", ""), describe(answer)
 
 
+def test_a_when_part_is_answered_by_a_dated_sentence_not_a_target_year(service):
+    # "... targets include at least 10% of essential patents ... by 2030" holds a year and names the strategy,
+    # but "when published" is answered by "MIC published ... on 30 June 2020".
+    answer = _answered(service, "japan beyond 5g strategy - when was it published and what's the patent target", audience="academic")
+    assert "30 June 2020" in answer.text and "10%" in answer.text, describe(answer)
+
+
 def test_uk_and_us_approaches_cite_both_sides(service):
     answer = _answered(service, "How do UK and US approaches to high-risk vendors differ?", audience="staff")
     quoted = quoted_by_doc(answer)

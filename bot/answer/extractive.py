@@ -207,7 +207,9 @@ class ExtractiveGenerator:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
         question = question_shape.parts[0].text if question_shape.kind == "single" and question_shape.parts else ""
-        wants = answer_type(question) or ("name" if asks_countries(question) else None) if question else None
+        wants = None
+        if question:
+            wants = answer_type(question) or ("name" if asks_countries(question) else None)
         if wants and not any(_gives(wants, question, c.sentence.text) for c in chosen):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
@@ -397,9 +399,11 @@ def _words(chosen: list[_Scored]) -> int:
 
 def _gives(kind: str, question: str, sentence: str) -> bool:
     """Does the sentence hold the asked kind of answer? An amount of money or a share must be a new one
-    with a currency, magnitude or percent sign (`type_coverage`'s test): "NOFO 2" or "Release 21" holds a
-    number but answers no "how much". Other kinds keep the looser test, since any figure may be the count
-    a "how many" asks for and the stricter one pulled in unrelated figures for unanswerable counts."""
+    with a currency, magnitude or percent sign, and the countries a "which countries" question asks for
+    must be countries it does not name (`type_coverage`'s tests, so the classifier sees the sentence it
+    looks for): "NOFO 2" or "Release 21" holds a number but answers no "how much". Other kinds keep the
+    looser test, since any figure may be the count a "how many" asks for and the stricter one pulled in
+    unrelated figures for unanswerable counts."""
     if (kind == "number" and asks_amount(question)) or kind == "name":
         return gives_kind(kind, question, sentence)
     return has_answer_type(kind, sentence)

@@ -98,6 +98,15 @@ class LexicalIndex:
             return []
         return [token for token in self.raw_tokens(text) if token in self.bm25.vocab_dict]
 
+    def document_frequency(self, word: str) -> int:
+        """In how many chunks the (first, stemmed) token of `word` occurs; 0 for a word the index lacks."""
+        tokens = self.query_tokens(word)
+        if not tokens:
+            return 0
+        index = self.bm25.vocab_dict[tokens[0]]
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[index + 1] - indptr[index])
+
     def vocabulary(self, visibilities: Sequence[str] | None = None) -> frozenset[str]:
         """Tokens that occur in at least one chunk the visibilities allow."""
         key = ("vocab", *sorted(visibilities or ()))

@@ -23,7 +23,7 @@ from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
 from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
-from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, strip_slack_markup
+from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup
 from bot.retrieve.rerank import rerank_by_best_sentence
 from gcot.settings import Settings
 from store.sentences import SentenceVectors
@@ -135,7 +135,7 @@ class AnswerService:
             answer.text = DECLINE_MESSAGES[category] + " " + COVERAGE
             return self._finish(answer, started)
 
-        standalone = self._standalone(cleaned, history)
+        standalone = self._standalone(cleaned, history, view)
         if tools.llm is not None and standalone.context:
             if rewritten := tools.llm.condense(cleaned, history):
                 standalone = StandaloneQuestion(text=rewritten, question=rewritten)
@@ -193,7 +193,7 @@ class AnswerService:
         if not cleaned or out_of_scope(cleaned, may_read_restricted=bool(restricted_ok)) is not None:
             return None
         history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
-        standalone = self._standalone(cleaned, history)
+        standalone = self._standalone(cleaned, history, view)
         query = view.glossary.expand(standalone.text)
         visibilities = self.settings.visibilities_for(audience)
         hits = self._retrieve(standalone.question, query, view, visibilities, k=self.k)
@@ -286,9 +286,10 @@ class AnswerService:
                 merged.setdefault(hit.chunk_id, hit)
         return list(merged.values())[:k]
 
-    def _standalone(self, cleaned: str, history: Sequence[Turn]) -> StandaloneQuestion:
-        """What is searched for: the assistant called by its name, a follow-up joined to its thread.
+    def _standalone(self, cleaned: str, history: Sequence[Turn], view: ServingView) -> StandaloneQuestion:
+        """What is searched for: "nofo2" as "nofo 2", the assistant called by its name, a follow-up joined to its thread.
         `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
+        cleaned = split_glued_numbers(cleaned, frequency=view.extras["evidence"].lexical.document_frequency)
         return make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
 
     def _tools(self, view: ServingView) -> _Tools:

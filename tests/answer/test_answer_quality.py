@@ -261,3 +261,15 @@ def test_threshold_setting_overrides_the_model(corpus_index, embedder):
 
     strict = build(corpus_index.model_copy(update={"refusal_threshold": 0.999999}), embedder)
     assert strict.ask("When did GCOT launch?", audience="industry").status == "no_answer"
+
+
+@pytest.mark.parametrize(("question", "doc_id", "fact"), [
+    ("nofo2 how much", "us-wireless-innovation-fund-nofo2", "$"),
+    ("how much was nofo2", "us-wireless-innovation-fund-nofo2", "$"),
+    ("what is release21", "3gpp-6g-releases", "first 6G specifications"),
+])
+def test_a_number_typed_glued_to_its_word_is_read_as_two_words(service, question, doc_id, fact):
+    # "nofo2" is a word of the index only inside a document id; the documents write "NOFO 2". All three
+    # were declined before (P 0.07, 0.07, 0.0).
+    answer = _answered(service, question)
+    assert fact in quoted_by_doc(answer).get(doc_id, ""), describe(answer)

@@ -116,7 +116,10 @@ class ExtractiveGenerator:
         chosen, core = self._choose(question_shape, scored, aliases or {})
         chosen = self._with_lists_and_caveats(chosen, scored, _next_chunks(hits))
         terms = self.scorer.weighted_terms(question, context)
-        coverage = self.scorer.coverage(terms, " ".join(s.context for s in chosen), aliases=aliases)
+        # What the answer asserts covers the question, not its caveats: "the documents do not give the size
+        # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
+        asserted = [s for s in chosen if not _NEGATION.search(s.sentence.text)] or chosen
+        coverage = self.scorer.coverage(terms, " ".join(s.context for s in asserted), aliases=aliases)
         best = max(scored, key=lambda s: s.score)
         # Does the answer give what was asked (a figure for "how much"), about the country asked about? A
         # single question is answered by its core, the lead and any sentence added for the asked-for figure;
@@ -126,7 +129,7 @@ class ExtractiveGenerator:
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
-            features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, chosen, aliases)),
+            features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, asserted, aliases)),
                       "type_coverage": type_coverage(question, [s.sentence.text for s in answering]),
                       "country_coverage": country_coverage(question, [s.context for s in answering])},
             not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),

@@ -273,3 +273,12 @@ def test_a_number_typed_glued_to_its_word_is_read_as_two_words(service, question
     # were declined before (P 0.07, 0.07, 0.0).
     answer = _answered(service, question)
     assert fact in quoted_by_doc(answer).get(doc_id, ""), describe(answer)
+
+
+def test_a_caveat_does_not_lend_the_answer_its_coverage(service):
+    # "The assistant's documents do not give the size of the NICT Beyond 5G fund in yen ..." holds every
+    # word of the question; what the answer asserts ("a fund held at NICT ...") holds far fewer. The
+    # classifier reads the latter: before, answer_coverage was the caveat's own 0.89.
+    features = service.refusal_features("How much yen is in the NICT Beyond 5G fund?", audience="academic")
+    assert features["best_negated"] == 1.0
+    assert features["answer_coverage"] < features["best_lexical"] - 0.1, features

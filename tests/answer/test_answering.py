@@ -69,14 +69,16 @@ IN_SCOPE_LOOKALIKES = [
 _CLASSIFIER_REGRESSION = pytest.mark.xfail(strict=True, reason="issue 9: the refusal classifier answers this look-alike")
 UNANSWERABLE = [
     "What was the outcome of the GCOT steering group meeting in 2025?",
-    pytest.param("How much money is in the NICT Beyond 5G fund in yen?", marks=_CLASSIFIER_REGRESSION),
+    # Declined since the classifier reads what the answer asserts, not the caveat it carries ("the
+    # documents do not give the size of the NICT Beyond 5G fund in yen" covers every word of the question).
+    "How much money is in the NICT Beyond 5G fund in yen?",
     pytest.param("Which companies are current members of the O-RAN Alliance?", marks=_CLASSIFIER_REGRESSION),
     "Has Germany joined GCOT?",  # declined since country_coverage: nothing quoted names Germany
     # The boundary case of every model so far (within 0.02-0.07 of the threshold). "Nokia" is a word no
     # document holds (unknown_share 0.33 weighs for declining), but the Huawei and ZTE 4G deadline
     # quoted gives the date "when" asks for, and with type_coverage that now weighs for answering.
     pytest.param("When will Canada remove Nokia equipment from its 4G networks?", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 9: answered with the Huawei/ZTE 4G deadline (P 0.58, threshold 0.36): the date quoted is the kind asked for"))),
+        "issue 9: answered with the Huawei/ZTE 4G deadline (P 0.67, threshold 0.37): the date quoted is the kind asked for"))),
     "What did the UK Telecommunications Security Act fine BT in 2024?",
     "Who is the GCOT workstream lead for subsea cables?",
     # Another country's answer to the question (country_coverage; all three were answered before it).

@@ -1,8 +1,8 @@
 """From what a person typed to what the retriever searches for.
 
-Four deterministic steps: strip Slack markup, name the assistant where the question speaks to it
-("what can you do?"), make a follow-up standalone using the earlier turns, and expand acronyms from
-the corpus glossary. The question's wording never changes who may read
+Five deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
+name the assistant where the question speaks to it ("what can you do?"), make a follow-up standalone
+using the earlier turns, and expand acronyms from the corpus glossary. The question's wording never changes who may read
 what: the audience is a separate argument everywhere.
 """
 
@@ -135,12 +135,12 @@ def split_glued_numbers(question: str, frequency: Callable[[str], int]) -> str:
     documents use the letters as a word of their own more often than the glued form ("NOFO 2",
     "Release 21"); `frequency` says in how many chunks a word occurs.
 
-    The lexical index met "nofo2" only inside a document id, so "nofo2 winners" matched that and
-    "winners" and was declined. Forms the documents write as one word ("IPv6") stay as typed.
+    The lexical index met "nofo2" only inside a document id, so "nofo2 how much" matched that and
+    "much" and was declined. Forms the documents write as one word ("IPv6") stay as typed.
 
     >>> chunks = {"nofo": 9, "nofo2": 1, "ipv6": 3, "ipv": 0}
-    >>> split_glued_numbers("nofo2 winners", frequency=lambda word: chunks.get(word, 0))
-    'nofo 2 winners'
+    >>> split_glued_numbers("nofo2 how much", frequency=lambda word: chunks.get(word, 0))
+    'nofo 2 how much'
     >>> split_glued_numbers("ipv6 and 3gpp", frequency=lambda word: chunks.get(word, 0))
     'ipv6 and 3gpp'
     """

@@ -17,6 +17,7 @@ from bot.retrieve.query import (
     is_follow_up,
     make_standalone,
     name_the_assistant,
+    split_glued_numbers,
     strip_slack_markup,
     unescape_slack,
 )
@@ -219,3 +220,15 @@ def test_name_the_assistant_leaves_other_questions_alone(question):
 
 def test_name_the_assistant_is_off_without_a_name():
     assert name_the_assistant("what can you do?", "") == "what can you do?"
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("nofo2 how much", "nofo 2 how much"),  # the documents write "NOFO 2"
+    ("what is release21?", "what is release 21?"),
+    ("ipv6 support", "ipv6 support"),  # the documents write "IPv6" as one word
+    ("3gpp rel", "3gpp rel"),  # a number first is a name ("3GPP", "5G"), not a word and its number
+    ("x2 interface", "x2 interface"),  # one letter: too short to be a word of its own
+])
+def test_a_number_glued_to_its_word_is_split_only_where_the_documents_split_it(typed, searched):
+    chunks = {"nofo": 18, "nofo2": 1, "release": 33, "ipv6": 3, "ipv": 0, "x": 5}
+    assert split_glued_numbers(typed, frequency=lambda word: chunks.get(word.lower(), 0)) == searched

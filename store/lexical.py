@@ -53,6 +53,8 @@ class LexicalIndex:
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
         self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
         self._tokens: dict[str, list[str]] = {}
+        # Chunks per vocabulary token: bm25s keeps its postings as a CSC matrix, one column per token.
+        self._df = np.diff(np.asarray(bm25.scores["indptr"])) if chunk_ids else np.zeros(0, dtype=np.int64)
 
     @classmethod
     def build(cls, chunks: Iterable[StoredChunk], *, version: str, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -98,14 +100,15 @@ class LexicalIndex:
             return []
         return [token for token in self.raw_tokens(text) if token in self.bm25.vocab_dict]
 
+    def token_frequency(self, token: str) -> int:
+        """In how many chunks an index token (stemmed, as `query_tokens` gives it) occurs; 0 if none does."""
+        index = self.bm25.vocab_dict.get(token) if self.chunk_ids else None
+        return int(self._df[index]) if index is not None and index < len(self._df) else 0
+
     def document_frequency(self, word: str) -> int:
         """In how many chunks the (first, stemmed) token of `word` occurs; 0 for a word the index lacks."""
         tokens = self.query_tokens(word)
-        if not tokens:
-            return 0
-        index = self.bm25.vocab_dict[tokens[0]]
-        indptr = self.bm25.scores["indptr"]
-        return int(indptr[index + 1] - indptr[index])
+        return self.token_frequency(tokens[0]) if tokens else 0
 
     def vocabulary(self, visibilities: Sequence[str] | None = None) -> frozenset[str]:
         """Tokens that occur in at least one chunk the visibilities allow."""

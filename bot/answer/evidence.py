@@ -75,8 +75,6 @@ class EvidenceScorer:
         self.sentences = sentences
         """Sentence vectors stored at ingest (`store.sentences`); chunks without them are embedded here."""
         self.dense_weight = dense_weight
-        indptr = np.asarray(lexical.bm25.scores["indptr"]) if lexical.chunk_ids else np.zeros(1)
-        self._df = np.diff(indptr)
         self._n = max(len(lexical.chunk_ids), 1)
         self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS))) | set(_CHAT_WORDS)
         self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
@@ -189,8 +187,7 @@ class EvidenceScorer:
         return unknown / weights if weights else 0.0
 
     def idf(self, token: str) -> float:
-        index = self.lexical.bm25.vocab_dict.get(token) if self.lexical.chunk_ids else None
-        df = float(self._df[index]) if index is not None and index < len(self._df) else 0.0
+        df = self.lexical.token_frequency(token)
         return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
 
     def weighted_terms(self, question: str, context: str = "", *, context_weight: float = 0.4) -> dict[str, float]:

@@ -118,7 +118,7 @@ class ExtractiveGenerator:
         terms = self.scorer.weighted_terms(question, context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
         # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
-        asserted = [s for s in chosen if not _NEGATION.search(s.sentence.text)] or chosen
+        asserted = _affirmative(chosen)
         coverage = self.scorer.coverage(terms, " ".join(s.context for s in asserted), aliases=aliases)
         best = max(scored, key=lambda s: s.score)
         # Does the answer give what was asked (a figure for "how much"), about the country asked about? A
@@ -200,7 +200,7 @@ class ExtractiveGenerator:
             # As for a lead, a sentence saying what is *not* so or not known answers a part only when no
             # affirmative one speaks to it: "X is not a GCOT output, and the documents do not confirm ..."
             # is a caveat beside "GCOT is an ongoing coalition ..., while X is a one-off statement".
-            candidates = [s for s in candidates if not _NEGATION.search(s.sentence.text)] or candidates
+            candidates = _affirmative(candidates)
             if candidates:
                 # "When published?" is answered by "published on 30 June 2020" before "targets ... by 2030".
                 chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s, aliases) + 0.2 * self._mentions(part, s.sentence.text, aliases)
@@ -394,6 +394,11 @@ def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:
     question = question_shape.parts[0].text
     kind = asked_kind(question)
     return kind is not None and gives_kind(kind, question, s.sentence.text)
+
+
+def _affirmative(sentences: list[_Scored]) -> list[_Scored]:
+    """The sentences that state something rather than what is not so or not known; all of them if none does."""
+    return [s for s in sentences if not _NEGATION.search(s.sentence.text)] or sentences
 
 
 def _words(chosen: list[_Scored]) -> int:

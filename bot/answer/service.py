@@ -25,6 +25,7 @@ from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
 from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup
 from bot.retrieve.rerank import rerank_by_best_sentence
+from bot.retrieve.spelling import SpellingCorrector
 from gcot.settings import Settings
 from store.sentences import SentenceVectors
 
@@ -84,6 +85,7 @@ class AnswerService:
         sentences = SentenceVectors(settings)  # stored at ingest, validated per chunk: version-independent
         retriever.live.prepare("evidence", lambda snapshot: EvidenceScorer(snapshot.lexical, embedder, sentences=sentences))
         self._tools_cache: _Tools | None = None
+        self.speller = SpellingCorrector()
 
     @classmethod
     def from_settings(
@@ -287,9 +289,10 @@ class AnswerService:
         return list(merged.values())[:k]
 
     def _standalone(self, cleaned: str, history: Sequence[Turn], view: ServingView) -> StandaloneQuestion:
-        """What is searched for: "nofo2" as "nofo 2", the assistant called by its name, a follow-up joined to its thread.
+        """What is searched for: "nofo2" as "nofo 2", "wirless" as "wireless", the assistant called by its name, a follow-up joined to its thread.
         `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
-        cleaned = split_glued_numbers(cleaned, frequency=view.extras["evidence"].lexical.document_frequency)
+        frequency = view.extras["evidence"].lexical.document_frequency
+        cleaned = self.speller.correct(split_glued_numbers(cleaned, frequency=frequency), frequency=frequency)
         return make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
 
     def _tools(self, view: ServingView) -> _Tools:

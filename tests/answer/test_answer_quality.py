@@ -282,3 +282,14 @@ def test_a_caveat_does_not_lend_the_answer_its_coverage(service):
     features = service.refusal_features("How much yen is in the NICT Beyond 5G fund?", audience="academic")
     assert features["best_negated"] == 1.0
     assert features["answer_coverage"] < features["best_lexical"] - 0.1, features
+
+
+@pytest.mark.parametrize(("question", "doc_id", "fact"), [
+    ("wirless innovaton fund size", "us-wireless-innovation-fund", "1.5"),
+    ("what are the priority feilds for the beyond 5G (6G) fund project", "japan-nict-beyond-5g-fund", "optical"),
+])
+def test_typos_are_read_as_the_words_meant(service, question, doc_id, fact):
+    # Both misspelt words of the first were unknown to the index: it was declined (P 0.35) before.
+    answer = _answered(service, question)
+    assert fact in quoted_by_doc(answer).get(doc_id, ""), describe(answer)
+    assert "wireless" in answer.standalone_question or "fields" in answer.standalone_question

@@ -21,8 +21,10 @@ def corrector() -> SpellingCorrector:
 
 
 @pytest.mark.parametrize(("typed", "corrected"), [
-    ("wirless innovaton fund size", "wireless innovation fund size"),  # a dropped and a missing letter
-    ("soci act sectors origianlly", "soci act sectors originally"),  # two letters swapped
+    ("wireles inovation fund", "wireless innovation fund"),  # a letter missing from each word
+    ("sectors covered orginally", "sectors covered originally"),
+    ("the fudn size", "the fudn size"),  # too short to guess: four letters
+    ("huawei secruity", "huawei security"),  # two letters swapped
     ("Diversifcation strategy date", "Diversification strategy date"),  # capitalised: stays capitalised
     ("secuirty of 5g", "security of 5g"),
 ])

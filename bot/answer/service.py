@@ -289,7 +289,7 @@ class AnswerService:
         return list(merged.values())[:k]
 
     def _standalone(self, cleaned: str, history: Sequence[Turn], view: ServingView) -> StandaloneQuestion:
-        """What is searched for: "nofo2" as "nofo 2", "wirless" as "wireless", the assistant called by its name, a follow-up joined to its thread.
+        """What is searched for: "nofo2" as "nofo 2", "wireles" as "wireless", the assistant called by its name, a follow-up joined to its thread.
         `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
         frequency = view.extras["evidence"].lexical.document_frequency
         cleaned = self.speller.correct(split_glued_numbers(cleaned, frequency=frequency), frequency=frequency)

@@ -1,4 +1,4 @@
-"""Typos fixed before searching: "wirless innovaton fund size" is searched as "wireless innovation fund size".
+"""Typos fixed before searching: "wireles inovation fund" is searched as "wireless innovation fund".
 
 A misspelt word is unknown to the lexical index, so BM25 drops it and the answer layer reads it as a
 word the documents lack (a sign the question cannot be answered). `SpellingCorrector` replaces such a

@@ -237,7 +237,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
         return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
             {w.lower() for w in _NUMBER_WORD.findall(sentence)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
     if kind == "date":
-        return has_answer_type("date", sentence) and bool(new_figures or _MONTH.search(sentence))
+        return has_answer_type("date", sentence) and bool(new_figures or names_a_month(sentence))
     if kind == "duration":
         return has_answer_type("duration", sentence)
     if kind == "frequency":

@@ -59,7 +59,8 @@ class SpellingCorrector:
 
     def _word(self, typed: str, frequency: Callable[[str], int]) -> str:
         word = typed.lower()
-        if len(word) < self.min_length or frequency(word) or word in self._english:
+        # Cheapest test first: the word-list lookup, then the index (which tokenises and stems the word).
+        if len(word) < self.min_length or word in self._english or frequency(word):
             return typed
         correction = self._english.correction(word)
         if not correction or correction == word or not frequency(correction):

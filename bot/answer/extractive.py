@@ -36,6 +36,9 @@ _CAVEAT = re.compile(
     re.I,
 )
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
+# Idioms that state a fact (a change, a limit) with a negative word: "no longer carries", "no later than 2027",
+# "not only X but Y". Such a sentence answers; it does not say what is missing.
+_NOT_NEGATING = re.compile(r"\b(?:no longer|not only|not least|(?:no|not) (?:later|earlier|more|less|fewer) than)\b", re.I)
 _ANAPHORIC = re.compile(r"^(?:this|these|that|those|it|its|they|their|such|the same|both)\b", re.I)
 _CHANNEL_MARK = re.compile(r"(?<!\w)#(?=\w)")
 _COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
@@ -132,7 +135,7 @@ class ExtractiveGenerator:
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, asserted, aliases)),
                       "type_coverage": type_coverage(question, [s.sentence.text for s in answering]),
                       "country_coverage": country_coverage(question, [s.context for s in answering])},
-            not_covered=bool(_NEGATION.search(chosen[0].sentence.text)) and not _gives_asked(question_shape, chosen[0]),
+            not_covered=_negated(chosen[0].sentence.text) and not _gives_asked(question_shape, chosen[0]),
         )
 
     # --- scoring ---------------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ class ExtractiveGenerator:
     def _lead(self, question_shape: QuestionShape, ranked: list[_Scored], aliases: Mapping[str, set[str]]) -> _Scored:
         """The opening sentence. One saying what is *not* known is a caveat: it leads only when nothing else is
         close, unless it gives what was asked ("founded in 1988; this date has not been confirmed" for "when")."""
-        affirmative = [s for s in ranked if (not _NEGATION.search(s.sentence.text) or _gives_asked(question_shape, s))
+        affirmative = [s for s in ranked if (not _negated(s.sentence.text) or _gives_asked(question_shape, s))
                        and s.score >= 0.5 * ranked[0].score]
         return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s, aliases))
 
@@ -364,10 +367,10 @@ def _features(
         "answer_coverage": coverage,
         "part_coverage": part_cover,
         "dense_lexical_agree": float(best_dense.sentence.hit_rank == best_lexical.sentence.hit_rank),
-        "best_negated": float(bool(_NEGATION.search(by_score[0].sentence.text))),
+        "best_negated": float(_negated(by_score[0].sentence.text)),
         # The documents often say outright what they do not hold: how far the best sentence that
         # says something (not what is missing) trails the best one overall.
-        "affirmative_gap": by_score[0].score - max((s.score for s in scored if not _NEGATION.search(s.sentence.text)), default=0.0),
+        "affirmative_gap": by_score[0].score - max((s.score for s in scored if not _negated(s.sentence.text)), default=0.0),
         "answer_rare_coverage": rare_coverage,
     }
 
@@ -396,9 +399,14 @@ def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:
     return kind is not None and gives_kind(kind, question, s.sentence.text)
 
 
+def _negated(text: str) -> bool:
+    """Does the sentence say what is not so or not known (a negation that is not one of `_NOT_NEGATING`'s idioms)?"""
+    return bool(_NEGATION.search(_NOT_NEGATING.sub(" ", text)))
+
+
 def _affirmative(sentences: list[_Scored]) -> list[_Scored]:
     """The sentences that state something rather than what is not so or not known; all of them if none does."""
-    return [s for s in sentences if not _NEGATION.search(s.sentence.text)] or sentences
+    return [s for s in sentences if not _negated(s.sentence.text)] or sentences
 
 
 def _words(chosen: list[_Scored]) -> int:

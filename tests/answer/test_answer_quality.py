@@ -275,6 +275,15 @@ def test_a_number_typed_glued_to_its_word_is_read_as_two_words(service, question
     assert fact in quoted_by_doc(answer).get(doc_id, ""), describe(answer)
 
 
+@pytest.mark.parametrize("question", ["what did rev 1 of the nice framework do to abilities", "nice framework abilities"])
+def test_a_change_stated_with_no_longer_is_an_answer_not_a_gap(service, question):
+    # "Rev. 1 folded Abilities into Skills, so that the framework no longer carries Ability statements" says
+    # "no", but "no longer", like "no later than" or "not only", states a fact: it is the answer, not a
+    # sentence saying the documents lack one (before, it was declined as "I don't have that").
+    answer = _answered(service, question, audience="academic")
+    assert "folded Abilities into Skills" in answer.text, describe(answer)
+
+
 def test_a_caveat_does_not_lend_the_answer_its_coverage(service):
     # "The assistant's documents do not give the size of the NICT Beyond 5G fund in yen ..." holds every
     # word of the question; what the answer asserts ("a fund held at NICT ...") holds far fewer. The

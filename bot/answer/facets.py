@@ -80,6 +80,11 @@ _PINNED_NUMBER = re.compile(r"(?<![\w.£$€¥])(?<!\d,)v?(\d+(?:[.,]\d+)*)(?![\
 _COUNT_CUE = re.compile(r"\b(?:the|top|first|last|name|list|give|show|me|any|all)\s+$", re.I)
 _COUNT_OF = re.compile(r"\s+(?:\S+\s+)?[a-z]+s\b")  # "3 partners", "3 GCOT partners"
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# The day of a date ("22 October 2025", "October 22") pins no release or version: "Release 22" is not met by it.
+# "May" only capitalised: "Release 21 may carry ..." is no date.
+_MONTH_NAMES = r"(?:(?i:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[a-zA-Z]*\.?|May)"
+_DAY_BEFORE_MONTH = re.compile(rf"\s+{_MONTH_NAMES}(?!\w)")
+_MONTH_BEFORE_DAY = re.compile(rf"(?<!\w){_MONTH_NAMES}\s+$")
 
 
 def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
@@ -98,6 +103,8 @@ def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
         number = match.group(1)
         if (not counts and number.isdigit() and not _YEAR.fullmatch(number)
                 and _COUNT_CUE.search(text, 0, match.start()) and _COUNT_OF.match(text, match.end())):
+            continue
+        if len(number) <= 2 and (_DAY_BEFORE_MONTH.match(text, match.end()) or _MONTH_BEFORE_DAY.search(text, 0, match.start())):
             continue
         pinned.add(re.sub(r"(?:\.0)+$", "", number))
     return pinned

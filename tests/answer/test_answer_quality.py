@@ -163,6 +163,13 @@ def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
     assert number_coverage("NOFO 2 awards in 2021", ["NOFO 2 opened in 2023."]) == 0.5
 
 
+def test_the_day_of_a_date_is_no_release_or_version():
+    # "Release 22" was met by "between 28 August and 22 October 2025" (a consultation), and the answer quoted it.
+    assert number_coverage("what's the release 22 timeline", ["DSIT consulted between 28 August and 22 October 2025."]) == 0.0
+    assert number_coverage("release 21 timeline", ["On October 22, 2025, Release 21 may carry the first specifications."]) == 1.0
+    assert pinned_numbers("Release 21 may carry 6G; SFIA 9 in May 2024") == {"21", "9", "2024"}
+
+
 # A version, release or year the documents do not hold, next to one they do: the answer must not
 # quote the neighbouring version as if it were the one asked about (issue 9's wrong-year look-alikes).
 @pytest.mark.parametrize(("asked", "held", "fact"), [

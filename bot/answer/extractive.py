@@ -207,7 +207,7 @@ class ExtractiveGenerator:
             if candidates:
                 # "When published?" is answered by "published on 30 June 2020" before "targets ... by 2030".
                 chosen.append(max(candidates, key=lambda s: self._lead_key(question_shape, s, aliases) + 0.2 * self._mentions(part, s.sentence.text, aliases)
-                                  + 0.08 * has_answer_type(part.wants, s.sentence.text)
+                                  + 0.08 * has_answer_type(part.wants, s.sentence.text) + 0.1 * _defines(part.subject, s.sentence.text)
                                   + 0.15 * (part.wants == "date" and names_a_month(s.sentence.text))))
         if not chosen:
             chosen.append(self._lead(question_shape, ranked, aliases))

@@ -274,6 +274,8 @@ class Part:
     text: str
     key_words: tuple[str, ...] = ()
     """Words a sentence (with its title and heading) must contain to speak to this part."""
+    subject: str = ""
+    """For a part asking "what is X": X, so the sentence that defines X answers it first."""
 
     @property
     def wants(self) -> str | None:
@@ -312,14 +314,20 @@ def shape(question: str) -> QuestionShape:
             side_words = [words(side) for side in sides]
             if all(side_words):
                 return QuestionShape("comparison", _sides(sides, side_words))
-    definition = _DEFINITION.match(text)
-    if definition and len(words(definition.group("x"))) <= 5:
-        subject = definition.group("x").strip()
-        return QuestionShape("definition", (Part(subject, tuple(words(subject))),), subject=subject)
+    # Split first: "what are the Prague Proposals and who attended" asks two things, not what "the Prague
+    # Proposals and who attended" is.
     pieces = [p for p in _PART_SPLIT.split(text) if p and words(p)]
     if len(pieces) > 1:
-        return QuestionShape("multi", tuple(Part(p, tuple(words(p))) for p in pieces))
+        return QuestionShape("multi", tuple(Part(p, tuple(words(p)), subject=_defined(p)) for p in pieces))
+    if subject := _defined(text):
+        return QuestionShape("definition", (Part(subject, tuple(words(subject)), subject=subject),), subject=subject)
     return QuestionShape("single", (Part(text, tuple(words(text))),))
+
+
+def _defined(text: str) -> str:
+    """X, when `text` asks "what is X" about a short X (five content words at most); else ""."""
+    definition = _DEFINITION.match(text)
+    return definition.group("x").strip() if definition and len(words(definition.group("x"))) <= 5 else ""
 
 
 def _sides(sides: list[str], side_words: list[list[str]]) -> tuple[Part, ...]:
@@ -333,6 +341,9 @@ def _sides(sides: list[str], side_words: list[list[str]]) -> tuple[Part, ...]:
     distinct_a = tuple(w for w in a if w not in b) or tuple(a)
     distinct_b = tuple(w for w in b if w not in a) or tuple(b)
     return (Part(sides[0], distinct_a), Part(sides[1], distinct_b))
+
+
+_INFLECTIONS = ("s", "es", "d", "ed", "ing")
 
 
 def mentions(part: Part, text: str, also: Callable[[str, str], bool] | None = None) -> float:
@@ -354,6 +365,8 @@ def mentions(part: Part, text: str, also: Callable[[str, str], bool] | None = No
             found += 1
         elif len(word) > 4 and any(t.startswith(word[:5]) for t in tokens):
             found += 1  # a crude stem: "licences" for "licence", "levels" for "level"
+        elif len(word) >= 3 and word not in COUNTRY_ALIASES and tokens & {word + ending for ending in _INFLECTIONS}:
+            found += 1  # a short word inflected: "added" for "add", "acts" for "act"
         elif also is not None and also(word, text):
             found += 1
     return found / len(part.key_words)

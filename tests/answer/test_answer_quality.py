@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import answer_type, figures, has_answer_type, number_coverage, pinned_numbers
+from bot.answer.facets import Part, answer_type, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -241,6 +241,30 @@ def test_what_is_an_acronym_opens_with_the_definition_of_its_expansion(service):
 def test_multi_part_question_answers_both_parts(service):
     answer = _answered(service, "When was the TSA passed and what are the penalties?")
     assert "17 November 2021" in answer.text and "10% of turnover" in answer.text, describe(answer)
+
+
+def test_a_definition_joined_to_another_ask_is_two_parts():
+    # It was read as "what is <the prague proposals and who attended>", a definition of a five-word subject.
+    question_shape = shape("what are the prague proposals and who attended")
+    assert question_shape.kind == "multi", question_shape
+    assert [part.subject for part in question_shape.parts] == ["prague proposals", ""], question_shape
+
+
+def test_a_short_word_of_a_part_is_found_inflected():
+    assert mentions(Part("what did it add", ("add",)), "NIST CSF 2.0 added a new function called Govern.") == 1.0
+    assert mentions(Part("us rules", ("us",)), "The rules are used widely.") == 0.0  # a country code is no stem
+
+
+@pytest.mark.parametrize(("question", "facts"), [
+    ("what are the prague proposals and who attended", ("recommendations", "32 countries")),
+    ("when was csf 2.0 released and what did it add", ("26 February 2024", "Govern")),
+])
+def test_each_ask_of_a_two_part_question_is_answered(service, question, facts):
+    # Before: the first answered only who attended (the Proposals were never defined), the second only the
+    # date ("what did it add" found no sentence saying "add"; the document says "added").
+    answer = _answered(service, question, audience="staff")
+    for fact in facts:
+        assert fact in answer.text, describe(answer)
 
 
 def test_refusal_classifier_loads_from_its_shipped_file(service):

@@ -64,7 +64,10 @@ _HAS_DATE = re.compile(
 )
 _HAS_NUMBER = re.compile(r"[£$€¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", re.I)
 # A figure stands alone: "$10m", "35%", "2030", "35,000"; the digits of a name ("5G", "C-8", "3GPP") are none.
-_FIGURE = re.compile(r"(?<![\w-])[£$€¥]?\d[\d,.]*(?:\s?(?:%|m|bn|k|tn|million|billion|trillion))?(?![\w-])", re.I)
+# "end-2027" and "mid-2025" are years all the same.
+_FIGURE = re.compile(
+    r"(?:(?<![\w-])|(?<=\bend-)|(?<=\bmid-)|(?<=\bearly-)|(?<=\blate-))"
+    r"[£$€¥]?\d[\d,.]*(?:\s?(?:%|m|bn|k|tn|million|billion|trillion))?(?![\w-])", re.I)
 
 
 def figures(text: str) -> set[str]:

@@ -163,6 +163,14 @@ def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
     assert number_coverage("NOFO 2 awards in 2021", ["NOFO 2 opened in 2023."]) == 0.5
 
 
+def test_a_year_after_end_or_mid_is_a_date(service):
+    # "a deadline of end-2027" held no figure (the hyphen hid the year), so type_coverage said the answer gave
+    # no date and the question was declined (P 0.20).
+    assert figures("a deadline of end-2027, reviewed mid-2025, under Bill C-8") == {"2027", "2025"}
+    answer = _answered(service, "what's the deadline for removing huawei from uk 5g", audience="staff")
+    assert "end-2027" in answer.text.lower(), describe(answer)
+
+
 def test_the_day_of_a_date_is_no_release_or_version():
     # "Release 22" was met by "between 28 August and 22 October 2025" (a consultation), and the answer quoted it.
     assert number_coverage("what's the release 22 timeline", ["DSIT consulted between 28 August and 22 October 2025."]) == 0.0

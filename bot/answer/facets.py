@@ -90,13 +90,6 @@ _DAY_BEFORE_MONTH = re.compile(rf"\s+{_MONTH_NAMES}(?!\w)")
 _MONTH_BEFORE_DAY = re.compile(rf"(?<!\w){_MONTH_NAMES}\s+$")
 
 
-
-def _without_days(text: str) -> str:
-    """`text` with the day of each date dropped ("on 29 April 2022" -> "on April 2022")."""
-    text = re.sub(rf"(?<![\w.,])\d{{1,2}}\s+({_MONTH_NAMES})(?!\w)", r"\1", text)
-    return re.sub(rf"(?<!\w)({_MONTH_NAMES})\s+\d{{1,2}}(?![\w.%]|,\d)", r"\1", text)
-
-
 def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
     """The years, versions and release numbers `text` names, trailing ".0"s dropped ("v2.0.0" -> "2").
 
@@ -251,9 +244,7 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if kind == "number" and asks_amount(question):
         return any(_AMOUNT.fullmatch(f) for f in new_figures)
     if kind == "number":
-        # The day of a date counts nothing: "published on 29 April 2022" does not say how big a target is.
-        counted = figures(_without_days(sentence)) - figures(question)
-        return any(not _BARE_YEAR.fullmatch(f) for f in counted) or bool(
+        return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
             {w.lower() for w in _NUMBER_WORD.findall(sentence)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
     if kind == "date":
         return has_answer_type("date", sentence) and bool(new_figures or names_a_month(sentence))

@@ -53,11 +53,6 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("How many assets are registered under the SOCI Act?", "The SOCI Act 2018 is the main Australian law.", False),
     ("how many role profiles are in the ECSF", "The ECSF is built around 12 role profiles.", True),
     ("how many partners does GCOT have", "GCOT is a partnership of five countries.", True),
-    # The day of a date counts nothing; a year after "end-" is a date all the same.
-    ("how big is the uk open ran target", "The UK published its Open RAN Principles on 29 April 2022.", False),
-    ("how big is the uk open ran target", "The ambition is 35% of mobile traffic by 2030.", True),
-    ("how many work roles were there on October 22, 2025", "On October 22, 2025 there were 52 work roles.", True),
-    ("When is the deadline?", "The UK set a deadline of end-2027 for removing Huawei.", True),
     # A date has a month or a figure the question did not state.
     ("When was SFIA 9 published?", "SFIA 9 was published in October 2024.", True),
     ("When was the Act 2021 passed?", "The Act 2021 is the UK law on telecoms security.", False),

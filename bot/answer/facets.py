@@ -85,7 +85,8 @@ _COUNT_OF = re.compile(r"\s+(?:\S+\s+)?[a-z]+s\b")  # "3 partners", "3 GCOT part
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # The day of a date ("22 October 2025", "October 22") pins no release or version: "Release 22" is not met by it.
 # "May" only capitalised: "Release 21 may carry ..." is no date.
-_MONTH_NAMES = r"(?:(?i:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[a-zA-Z]*\.?|May)"
+_MONTH_NAMES = (r"(?:(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
+                r"|nov(?:ember)?|dec(?:ember)?)\.?|May)")
 _DAY_BEFORE_MONTH = re.compile(rf"\s+{_MONTH_NAMES}(?!\w)")
 _MONTH_BEFORE_DAY = re.compile(rf"(?<!\w){_MONTH_NAMES}\s+$")
 

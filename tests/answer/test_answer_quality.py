@@ -176,6 +176,7 @@ def test_the_day_of_a_date_is_no_release_or_version():
     assert number_coverage("what's the release 22 timeline", ["DSIT consulted between 28 August and 22 October 2025."]) == 0.0
     assert number_coverage("release 21 timeline", ["On October 22, 2025, Release 21 may carry the first specifications."]) == 1.0
     assert pinned_numbers("Release 21 may carry 6G; SFIA 9 in May 2024") == {"21", "9", "2024"}
+    assert pinned_numbers("Release 20 marks the start of 6G work, agreed on Oct. 22") == {"20"}  # "marks" is no "Mar"
 
 
 # A version, release or year the documents do not hold, next to one they do: the answer must not

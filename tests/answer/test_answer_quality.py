@@ -259,6 +259,13 @@ def test_a_definition_joined_to_another_ask_is_two_parts():
     assert [part.subject for part in question_shape.parts] == ["prague proposals", ""], question_shape
 
 
+def test_a_what_is_part_opens_with_its_definition(service):
+    # Without the definition bonus for a "what is X" part, the dated sentence answering the second part led.
+    answer = _answered(service, "what is the tssr and when did it start", audience="staff")
+    assert answer.text.startswith("The Telecommunications Sector Security Reforms (TSSR) are"), describe(answer)
+    assert "18 September 2018" in answer.text, describe(answer)
+
+
 def test_a_short_word_of_a_part_is_found_inflected():
     assert mentions(Part("what did it add", ("add",)), "NIST CSF 2.0 added a new function called Govern.") == 1.0
     assert mentions(Part("us rules", ("us",)), "The rules are used widely.") == 0.0  # a country code is no stem

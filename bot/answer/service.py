@@ -23,7 +23,7 @@ from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
 from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
-from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup
+from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup, topic_first
 from bot.retrieve.rerank import rerank_by_best_sentence
 from bot.retrieve.spelling import SpellingCorrector
 from gcot.settings import Settings
@@ -293,7 +293,7 @@ class AnswerService:
         `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
         frequency = view.extras["evidence"].lexical.document_frequency
         cleaned = self.speller.correct(split_glued_numbers(cleaned, frequency=frequency), frequency=frequency)
-        return make_standalone(name_the_assistant(cleaned, self.settings.assistant_name), history)
+        return make_standalone(topic_first(name_the_assistant(cleaned, self.settings.assistant_name)), history)
 
     def _tools(self, view: ServingView) -> _Tools:
         """The generators over `view`'s scorer, made once per version (cheap: they only hold references)."""

@@ -1,7 +1,8 @@
 """From what a person typed to what the retriever searches for.
 
-Five deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
-name the assistant where the question speaks to it ("what can you do?"), make a follow-up standalone
+Six deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
+name the assistant where the question speaks to it ("what can you do?"), put a topic typed first
+back into its question ("ietf what does it do"), make a follow-up standalone
 using the earlier turns, and expand acronyms from the corpus glossary. The question's wording never changes who may read
 what: the audience is a separate argument everywhere.
 """
@@ -149,6 +150,43 @@ def split_glued_numbers(question: str, frequency: Callable[[str], int]) -> str:
         return f"{letters} {number}" if frequency(letters) > frequency(match.group(0)) else match.group(0)
 
     return _GLUED_NUMBER.sub(split, question)
+
+
+# "ietf what does it do", "sfia generic attributes - what are they": the topic typed first, then a
+# question that points back at it with a pronoun.
+_TOPIC_FIRST = re.compile(
+    r"^(?!(?:hi|hello|hey|thanks|thank|ok|okay|please|sorry|quick|and|also|or|but|so|then|what|when|who|whom|whose|how|why|where|which|is|are|was|were|do|does|did|can|could|will|would|should)\b)"
+    r"(?P<topic>[\w&.'/-]+(?:\s+[\w&.'/-]+){0,4}?)\s*(?:[-\u2013\u2014:,]\s*)?"
+    r"(?P<ask>(?:what|when|who|how|why|where|which)\b.*)$",
+    re.I,
+)
+_POINTER = re.compile(r"\b(?:(?P<own>its|their)|it|they|them)\b", re.I)
+
+
+def topic_first(question: str) -> str:
+    """`question` reordered when its topic comes first and its question refers back to it: the pronoun
+    becomes the topic. The sentence embedder read "ietf what does it do" as much less like "The IETF
+    develops ..." than "what does the ietf do", and the classifier declined it. Without such a pronoun
+    ("nofo 2 how much") the question is left as typed.
+
+    >>> topic_first("ietf what does it do")
+    'what does ietf do'
+    >>> topic_first("sfia generic attributes - what are they?")
+    'what are sfia generic attributes?'
+    >>> topic_first("the TSA: when did its duties start")
+    "when did the TSA's duties start"
+    >>> topic_first("nofo 2 how much"), topic_first("what is it"), topic_first("and canada, what did they tie it to?")
+    ('nofo 2 how much', 'what is it', 'and canada, what did they tie it to?')
+    """
+    match = _TOPIC_FIRST.match(question.strip())
+    if match is None:
+        return question
+    topic, ask = match.group("topic"), match.group("ask")
+    pointer = _POINTER.search(ask)
+    if pointer is None:
+        return question
+    named = f"{topic}'s" if pointer.group("own") else topic
+    return f"{ask[: pointer.start()]}{named}{ask[pointer.end():]}"
 
 
 def make_standalone(question: str, history: Sequence[Turn] = ()) -> StandaloneQuestion:

@@ -19,6 +19,7 @@ from bot.retrieve.query import (
     name_the_assistant,
     split_glued_numbers,
     strip_slack_markup,
+    topic_first,
     unescape_slack,
 )
 
@@ -232,3 +233,24 @@ def test_name_the_assistant_is_off_without_a_name():
 def test_a_number_glued_to_its_word_is_split_only_where_the_documents_split_it(typed, searched):
     chunks = {"nofo": 18, "nofo2": 1, "release": 33, "ipv6": 3, "ipv": 0, "x": 5}
     assert split_glued_numbers(typed, frequency=lambda word: chunks.get(word.lower(), 0)) == searched
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("ietf what does it do", "what does ietf do"),
+    ("sfia generic attributes - what are they?", "what are sfia generic attributes?"),
+    ("e-cf proficiency levels: how do they map to the EQF?", "how do e-cf proficiency levels map to the EQF?"),
+    ("the TSA, when did its duties start", "when did the TSA's duties start"),
+])
+def test_a_topic_typed_first_replaces_the_pronoun_pointing_back_at_it(typed, read):
+    assert topic_first(typed) == read
+
+
+@pytest.mark.parametrize("question", [
+    "nofo 2 how much",  # no pronoun: nothing to put the topic into
+    "what is it",
+    "and canada, what did they tie it to?",  # a follow-up: its pronoun points at the thread
+    "hi, what can it do",
+    "who leads it",
+])
+def test_topic_first_leaves_other_questions_as_typed(question):
+    assert topic_first(question) == question

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
 from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_countries, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
-from bot.jurisdictions import country_coverage
+from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
@@ -250,7 +250,11 @@ class ExtractiveGenerator:
         close, unless it gives what was asked ("founded in 1988; this date has not been confirmed" for "when")."""
         affirmative = [s for s in ranked if (not _negated(s.sentence.text) or _gives_asked(question_shape, s))
                        and s.score >= 0.5 * ranked[0].score]
-        return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s, aliases))
+        question = question_shape.parts[0].text if question_shape.parts else ""
+        # "what departments are in gcot from canada" opens on a sentence about Canada's department, not on
+        # a better-worded one about the coalition in general.
+        return max(affirmative or ranked, key=lambda s: self._lead_key(question_shape, s, aliases)
+                   + 0.1 * (country_coverage(question, [s.context]) if named_countries(question) else 0.0))
 
     def _lead_key(self, question_shape: QuestionShape, s: _Scored, aliases: Mapping[str, set[str]]) -> float:
         """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...", or, for an

@@ -361,3 +361,10 @@ def test_a_topic_typed_first_is_read_into_its_question(service, question, doc_id
     # embedder read the topic-first form as far from every sentence about the IETF.
     answer = _answered(service, question)
     assert fact in quoted_by_doc(answer).get(doc_id, "").lower(), describe(answer)
+
+
+def test_a_question_about_one_country_opens_on_a_sentence_naming_it(service):
+    # The best-scored sentence was about the coalition in general ("GCOT is a forum of government
+    # departments ..."), so the answer's core named no Canada and the classifier declined it (P 0.17).
+    answer = _answered(service, "what departments are in gcot from canada")
+    assert "ISED" in answer.text.split("[1]")[0], describe(answer)

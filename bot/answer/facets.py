@@ -176,6 +176,9 @@ _HAS_FREQUENCY = re.compile(
     r"\b(?:annual(?:ly)?|yearly|monthly|weekly|daily|quarterly|hourly|bi-?annual(?:ly)?|once|twice|every|each|per|"
     r"regularly|periodically|at least)\b|\b\d+\s*times\b", re.I
 )
+# "One of the focus topics", "no one", "the one that" count nothing: "how many staff does NTIA have?" is not
+# answered by "Skills is one of the focus topics".
+_NOT_A_COUNT = re.compile(r"\bone\s+of\b|\b(?:no|the|any|every|each|which|this|that)\s+one\b", re.I)
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
 _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
@@ -245,8 +248,9 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if kind == "number" and asks_amount(question):
         return any(_AMOUNT.fullmatch(f) for f in new_figures)
     if kind == "number":
+        counted = _NOT_A_COUNT.sub(" ", sentence)
         return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
-            {w.lower() for w in _NUMBER_WORD.findall(sentence)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
+            {w.lower() for w in _NUMBER_WORD.findall(counted)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
     if kind == "date":
         return has_answer_type("date", sentence) and bool(new_figures or names_a_month(sentence))
     if kind == "duration":
@@ -255,7 +259,8 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
         return bool(_HAS_FREQUENCY.search(sentence))
     if asks_countries(question):
         return new_countries(question, sentence) > 0
-    asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)}
+    # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
+    asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)} | {w.lower() for w in re.findall(r"[\w'&]+", question)}
     return any(name.lower() not in asked_words for name in _NAME.findall(sentence.strip()))
 
 

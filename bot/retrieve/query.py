@@ -154,8 +154,12 @@ def split_glued_numbers(question: str, frequency: Callable[[str], int]) -> str:
 
 # "ietf what does it do", "sfia generic attributes - what are they": the topic typed first, then a
 # question that points back at it with a pronoun.
+_NOT_A_TOPIC = (
+    "hi|hello|hey|thanks|thank|ok|okay|please|sorry|quick|and|also|or|but|so|then|"  # greetings, follow-ups
+    "what|when|who|whom|whose|how|why|where|which|is|are|was|were|do|does|did|can|could|will|would|should"  # a question's own start
+)
 _TOPIC_FIRST = re.compile(
-    r"^(?!(?:hi|hello|hey|thanks|thank|ok|okay|please|sorry|quick|and|also|or|but|so|then|what|when|who|whom|whose|how|why|where|which|is|are|was|were|do|does|did|can|could|will|would|should)\b)"
+    rf"^(?!(?:{_NOT_A_TOPIC})\b)"
     r"(?P<topic>[\w&.'/-]+(?:\s+[\w&.'/-]+){0,4}?)\s*(?:[-\u2013\u2014:,]\s*)?"
     r"(?P<ask>(?:what|when|who|how|why|where|which)\b.*)$",
     re.I,

@@ -262,7 +262,8 @@ class ExtractiveGenerator:
         # a better-worded one about the coalition in general. Countries are looked for only in sentences the
         # bonus could lift to the top (the look-up costs about 0.2 ms a sentence).
         keys = {id(s): self._lead_key(question_shape, s, aliases) for s in pool}
-        contenders = [s for s in pool if keys[id(s)] >= max(keys.values()) - _COUNTRY_BONUS]
+        floor = max(keys.values()) - _COUNTRY_BONUS
+        contenders = [s for s in pool if keys[id(s)] >= floor]
         return max(contenders, key=lambda s: keys[id(s)] + _COUNTRY_BONUS * len(asked & named_countries(s.context)) / len(asked))
 
     def _lead_key(self, question_shape: QuestionShape, s: _Scored, aliases: Mapping[str, set[str]]) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 # Spellings countryinfo lacks or that need a case rule; every key is a canonical (countryinfo) name.
 _EXTRA = {
@@ -60,6 +60,7 @@ def _matcher() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
 _CASE_SENSITIVE_CODES = re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, _CASE_SENSITIVE))})(?![\w])")
 
 
+@lru_cache(maxsize=65_536)  # answering asks again for the same sentences' countries (with title and heading)
 def named_countries(text: str) -> frozenset[str]:
     """The countries (and the EU) `text` names, by canonical lower-case name.
 

@@ -230,11 +230,12 @@ class ExtractiveGenerator:
             chosen.extend(typed)
         core = list(chosen)
         limit = self.max_sentences + max(len(parts) - 1, 0)
+        asked = named_countries(" ".join(part.text for part in question_shape.parts))
         for candidate in ranked:
             if len(chosen) >= limit or _words(chosen) >= self.max_words or candidate.score < self.keep_ratio * best:
                 break
-            if candidate in chosen:
-                continue
+            if candidate in chosen or (asked and _country_fit(asked, named_countries(candidate.context)) < 0):
+                continue  # a question about Canada is not answered further by sentences about Australia
             twin = next((other for other in chosen if _near_duplicate(candidate, other)), None)
             if twin is not None:
                 # The same statement in two documents: quote the one from the better-ranked chunk.
@@ -261,10 +262,14 @@ class ExtractiveGenerator:
         # "what departments are in gcot from canada" opens on a sentence about Canada's department, not on
         # a better-worded one about the coalition in general. Countries are looked for only in sentences the
         # bonus could lift to the top (the look-up costs about 0.2 ms a sentence).
+        # A sentence about other countries only ("Huawei said the Australian guidance amounted to a ban", for
+        # "uk huawei ban") is the wrong answer however well it is worded: it leads only when nothing else can.
+        fit = {id(s): _country_fit(asked, named_countries(s.context)) for s in pool}
+        pool = [s for s in pool if fit[id(s)] >= 0] or pool
         keys = {id(s): self._lead_key(question_shape, s, aliases) for s in pool}
         floor = max(keys.values()) - _COUNTRY_BONUS
         contenders = [s for s in pool if keys[id(s)] >= floor]
-        return max(contenders, key=lambda s: keys[id(s)] + _COUNTRY_BONUS * len(asked & named_countries(s.context)) / len(asked))
+        return max(contenders, key=lambda s: keys[id(s)] + fit[id(s)])
 
     def _lead_key(self, question_shape: QuestionShape, s: _Scored, aliases: Mapping[str, set[str]]) -> float:
         """For "what is X", the sentence that defines X ("The Y (X) is a ...", "X is a ...", or, for an
@@ -331,6 +336,13 @@ class ExtractiveGenerator:
             if following and _CAVEAT.search(following.sentence.text) and following not in result:
                 result.append(following)
         return result
+
+
+def _country_fit(asked: frozenset[str], named: frozenset[str]) -> float:
+    """The lead's bonus for naming the asked countries (a share for some), its penalty for naming only others."""
+    if asked & named:
+        return _COUNTRY_BONUS * len(asked & named) / len(asked)
+    return -_COUNTRY_BONUS if named else 0.0
 
 
 def _list_after(by_place: dict, rank: int, position: int, next_chunks: Mapping[int, int], limit: int = 12) -> list[_Scored]:

@@ -72,6 +72,7 @@ class _Scored:
     lexical: float
     context: str
     vector: np.ndarray
+    doc_id: str = ""
 
 
 class ExtractiveGenerator:
@@ -182,7 +183,8 @@ class ExtractiveGenerator:
             score = 0.5 * dense + 0.3 * lexical + 0.2 * in_context + 0.04 / (1 + sentence.hit_rank)
             # "When ...?" is answered by a sentence with a date, "how many ...?" by one with a number.
             score += 0.06 * has_answer_type(wants, sentence.text)
-            scored.append(_Scored(sentence, score, dense, lexical, text, vector if vector is not None else np.zeros_like(query_vector)))
+            scored.append(_Scored(sentence, score, dense, lexical, text, vector if vector is not None else np.zeros_like(query_vector),
+                                  hits[sentence.hit_rank].doc_id))
         return scored
 
     # --- choosing ------------------------------------------------------------------------------------
@@ -226,8 +228,16 @@ class ExtractiveGenerator:
             typed = [s for s in ranked if _gives(wants, question, s.sentence.text) and s.score >= self.keep_ratio * best]
             if wants == "name":  # "which countries ...?": the sentence naming the most of them
                 typed.sort(key=lambda s: -new_countries(question, s.sentence.text))
-            typed = typed[:1]
-            chosen.extend(typed)
+            # The lead's own document first: "when was the TSA passed?" led by the Act's definition takes the
+            # Act's Royal Assent date, not another Act's date that happens to score a hair higher.
+            typed = sorted(typed, key=lambda s: s.doc_id != chosen[0].doc_id)[:1]
+            # "how many levels in sfia" opens on "The seven SFIA levels are ..." when that scores as well as the
+            # lead ("Together, the SFIA levels ... let an organisation say ...") and comes from the lead's own
+            # document: the asked-for figure comes first. Another document's figure may be another thing's.
+            if typed and typed[0].doc_id == chosen[0].doc_id and typed[0].score >= self.new_source_ratio * chosen[0].score:
+                chosen.insert(0, typed[0])
+            else:
+                chosen.extend(typed)
         core = list(chosen)
         limit = self.max_sentences + max(len(parts) - 1, 0)
         asked = named_countries(" ".join(part.text for part in question_shape.parts))

@@ -383,6 +383,16 @@ def test_sentences_about_another_country_neither_open_nor_pad_an_answer(service,
     assert [c.doc_id for c in answer.citations] == ["ca-huawei-zte-prohibition"], describe(answer)
 
 
+@pytest.mark.parametrize(("question", "first"), [
+    ("how many levels in sfia", r"\bseven\b"),
+    ("when was the telecoms security act passed", r"17 November 2021"),
+])
+def test_the_asked_for_figure_opens_the_answer_when_it_scores_as_well_as_the_lead(service, question, first):
+    # Both were answered with the figure second, behind a sentence about the topic that gave none.
+    answer = _answered(service, question)
+    assert re.search(first, answer.text.split("[1]")[0]), describe(answer)
+
+
 def test_a_part_of_a_hyphenated_name_asked_is_no_new_name():
     from bot.answer.facets import gives_kind
 

@@ -194,9 +194,14 @@ def topic_first(question: str) -> str:
 
 
 def make_standalone(question: str, history: Sequence[Turn] = ()) -> StandaloneQuestion:
-    """Attach the last user question to a follow-up such as "and for 4G?"; leave other questions alone."""
-    previous = next((turn.content for turn in reversed(history) if turn.role == "user"), "")
-    previous = strip_slack_markup(previous)
+    """Attach the thread's topic to a follow-up such as "and for 4G?"; leave other questions alone.
+
+    The topic is the latest user question that stands on its own, or else the one that opened the thread
+    (a terse opener such as "canada bill c-26" reads as a follow-up but had nothing to follow): in "what is
+    the TSA?", "when did it get royal assent?", "who enforces it?", the third asks about the TSA.
+    """
+    asked = [text for turn in reversed(history) if turn.role == "user" and (text := strip_slack_markup(turn.content))]
+    previous = next((text for text in asked if not is_follow_up(text)), asked[-1] if asked else "")
     if not previous or not is_follow_up(question):
         return StandaloneQuestion(text=question, question=question)
     return StandaloneQuestion(text=f"{question} (following up on: {previous})", question=question, context=previous)

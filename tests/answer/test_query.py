@@ -174,6 +174,23 @@ def test_make_standalone_uses_the_last_user_turn_without_markup():
     assert make_standalone("What about 4G?", history).context == PREVIOUS
 
 
+def test_a_follow_up_to_a_follow_up_keeps_the_threads_topic():
+    history = [
+        Turn(role="user", content="what is the telecoms security act"),
+        Turn(role="assistant", content="The Telecommunications (Security) Act 2021 is ... [1]"),
+        Turn(role="user", content="when did it get royal assent"),
+        Turn(role="assistant", content="On 17 November 2021. [1]"),
+    ]
+
+    assert make_standalone("who enforces it", history).context == "what is the telecoms security act"
+
+
+def test_a_terse_opener_is_the_threads_topic():
+    history = [Turn(role="user", content="canada bill c-26"), Turn(role="user", content="what happened to it")]
+
+    assert make_standalone("what replaced it", history).context == "canada bill c-26"
+
+
 def test_make_standalone_ignores_history_without_a_user_turn():
     history = [Turn(role="assistant", content="Hello! Ask me about GCOT.")]
 

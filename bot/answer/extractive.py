@@ -302,7 +302,7 @@ class ExtractiveGenerator:
         """`word` is an acronym of the question and `text` holds most of its expansion's tokens."""
         tokens = self.scorer.lexical.query_tokens(word)
         expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
-        return bool(expansion) and len(expansion & set(self.scorer.lexical.query_tokens(text))) * 2 > len(expansion)
+        return bool(expansion) and expansion <= set(self.scorer.lexical.query_tokens(text))
 
     def _rare_coverage(self, question: str, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
         """Share of the question's two rarest topic terms that the answer's own sentences contain.

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ from typing import Any
 
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
-from bot.answer.facets import COUNTRY_NAMES, number_coverage, shape
+from bot.answer.facets import COUNTRY_NAMES, number_coverage, shape, words
 from bot.answer.refusal import RefusalModel, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
+from bot.jurisdictions import named_countries
 from bot.types import Answer, Citation, RetrievedChunk, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
@@ -278,10 +280,11 @@ class AnswerService:
         per_side = []
         for part in question_shape.parts:
             others = {w for other in question_shape.parts if other is not part for w in other.key_words}
-            side_query = " ".join(w for w in question.split() if w.lower().strip("?,.:'s") not in others)
+            side_query = " ".join(w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
             # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
             side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
-            per_side.append(self.retriever.search(view.glossary.expand(side_query), k=2, visibilities=visibilities, snapshot=view.snapshot))
+            found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)
+            per_side.append([hit for hit in found if _about_side(part.text, hit)][:2] or found[:2])
         merged: dict[str, RetrievedChunk] = {}
         for group in [*zip(*per_side), hits]:
             for hit in group:
@@ -342,6 +345,14 @@ def evidence_features(
         "number_coverage": number_coverage(question, quoted),
         **retrieval_features(scorer, query, question, hits, visibilities),
     }
+
+
+def _about_side(side: str, hit: RetrievedChunk) -> bool:
+    """The hit may answer this side of a comparison: its title and heading name none of the countries or
+    all-other countries. For "UK and US approaches", the UK's high-risk vendor page is no US side."""
+    asked = named_countries(side)
+    named = named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}")
+    return not asked or not named or bool(asked & named)
 
 
 def _no_answer(surface: str) -> str:

@@ -77,10 +77,19 @@ def is_follow_up(question: str) -> bool:
     (True, False, False)
     """
     question = question.strip()
-    if _FOLLOW_UP_START.match(question) or _ANAPHORA.search(_NON_REFERRING.sub(" ", question)):
+    if _refers_back(question):
         return True
     words = re.findall(r"[\w'-]+", question)
     return len(words) <= 4 and not (_ACRONYM.search(question) or _DEFINITION.match(question))
+
+
+_ASKS = re.compile(r"^\W*(?:(?:and|so|but|ok|okay)\W+)?(?:what|when|who|whom|whose|which|where|why|how|is|are|was|were|do|does|did|"
+                   r"can|could|will|would|should|has|have)\b|\?\W*$", re.I)
+
+
+def _refers_back(question: str) -> bool:
+    """It opens as a follow-up ("and for 4G?") or points back ("when is its review?")."""
+    return bool(_FOLLOW_UP_START.match(question) or _ANAPHORA.search(_NON_REFERRING.sub(" ", question)))
 
 
 @dataclass(frozen=True)
@@ -196,12 +205,17 @@ def topic_first(question: str) -> str:
 def make_standalone(question: str, history: Sequence[Turn] = ()) -> StandaloneQuestion:
     """Attach the thread's topic to a follow-up such as "and for 4G?"; leave other questions alone.
 
-    The topic is the latest user question that stands on its own, or else the one that opened the thread
-    (a terse opener such as "canada bill c-26" reads as a follow-up but had nothing to follow): in "what is
-    the TSA?", "when did it get royal assent?", "who enforces it?", the third asks about the TSA.
+    The topic is the latest user question that stands on its own: in "what is the TSA?", "when did it get
+    royal assent?", "who enforces it?", the third asks about the TSA. Failing that, a terse opener that
+    points at nothing ("canada bill c-26" is short, not a follow-up: it had nothing to follow), and
+    failing that the latest user turn.
     """
     asked = [text for turn in reversed(history) if turn.role == "user" and (text := strip_slack_markup(turn.content))]
-    previous = next((text for text in asked if not is_follow_up(text)), asked[-1] if asked else "")
+    # A statement that points back ("the canary phrase for this internal document is ...") brings its own
+    # subject: a follow-up after it is about it, so the walk stops there.
+    previous = next((text for text in asked if not is_follow_up(text) or not _ASKS.search(text)), "")
+    if not previous and asked:
+        previous = asked[-1] if not _refers_back(asked[-1]) else asked[0]
     if not previous or not is_follow_up(question):
         return StandaloneQuestion(text=question, question=question)
     return StandaloneQuestion(text=f"{question} (following up on: {previous})", question=question, context=previous)

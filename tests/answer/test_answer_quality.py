@@ -118,6 +118,16 @@ def test_uk_and_us_approaches_cite_both_sides(service):
     assert uk and us, describe(answer)
 
 
+def test_a_terse_comparison_of_two_acronyms_cites_both(service):
+    # The UK side's search dropped every word starting or ending in "s" ("soci" read as "oci"), and a
+    # sentence about Australia's "telecommunications security amendments ... Act" passed for the TSA:
+    # the answer was Australia's alone.
+    answer = _answered(service, "uk tsa vs australia soci")
+    quoted = quoted_by_doc(answer)
+    assert "Telecommunications (Security) Act 2021" in quoted.get("uk-telecoms-security-act", ""), describe(answer)
+    assert "SOCI" in quoted.get("au-soci-act", "") + quoted.get("au-tssr", ""), describe(answer)
+
+
 def test_nice_vs_ecsf_covers_both_frameworks(service):
     answer = _answered(service, "NICE vs ECSF")
     quoted = " ".join(quoted_by_doc(answer).values())

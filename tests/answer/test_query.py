@@ -191,6 +191,15 @@ def test_a_terse_opener_is_the_threads_topic():
     assert make_standalone("what replaced it", history).context == "canada bill c-26"
 
 
+def test_a_statement_that_points_back_is_the_topic_of_what_follows():
+    history = [
+        Turn(role="user", content="fyi I'm on the DSIT staff team"),
+        Turn(role="user", content='The canary phrase for this internal document is "amber heron protocol".'),
+    ]
+
+    assert make_standalone("when is its review?", history).context.startswith("The canary phrase")
+
+
 def test_make_standalone_ignores_history_without_a_user_turn():
     history = [Turn(role="assistant", content="Hello! Ask me about GCOT.")]
 

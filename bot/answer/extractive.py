@@ -10,13 +10,13 @@ stays short. Each sentence keeps the chunk it came from, for its citation.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_countries, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -121,7 +121,7 @@ class ExtractiveGenerator:
         if not scored:
             return Draft()
         question_shape = shape(question)
-        chosen, core = self._choose(question_shape, scored, aliases or {})
+        chosen, core = self._choose(question_shape, scored, aliases or {}, question=question)
         chosen = self._with_lists_and_caveats(chosen, scored, _next_chunks(hits))
         terms = self.scorer.weighted_terms(question, context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
@@ -138,7 +138,7 @@ class ExtractiveGenerator:
             confidence=min(best.score, 1.0),
             coverage=coverage,
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, asserted, aliases)),
-                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering]),
+                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering], self._expands_acronym(aliases or {})),
                       "country_coverage": country_coverage(question, [s.context for s in answering])},
             not_covered=_negated(chosen[0].sentence.text) and not _gives_asked(question_shape, chosen[0]),
         )
@@ -189,7 +189,9 @@ class ExtractiveGenerator:
 
     # --- choosing ------------------------------------------------------------------------------------
 
-    def _choose(self, question_shape: QuestionShape, scored: list[_Scored], aliases: Mapping[str, set[str]]) -> tuple[list[_Scored], list[_Scored]]:
+    def _choose(
+        self, question_shape: QuestionShape, scored: list[_Scored], aliases: Mapping[str, set[str]], *, question: str = ""
+    ) -> tuple[list[_Scored], list[_Scored]]:
         """The answer's sentences, and its core: the sentences chosen as the answer itself (the lead, or each
         part's own sentence, and the sentence added for an asked-for figure or date), before the rest.
 
@@ -218,14 +220,19 @@ class ExtractiveGenerator:
         if not chosen:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
-        question = question_shape.parts[0].text if question_shape.kind == "single" and question_shape.parts else ""
         wants = None
-        if question:
-            wants = answer_type(question) or ("name" if asks_countries(question) else None)
-        if wants and not any(_gives(wants, question, c.sentence.text) for c in chosen):
+        if question_shape.kind == "single" and question_shape.parts:
+            question = question_shape.parts[0].text
+            # "Who is on the steering group?" wants the sentence with the names; "who chairs it?" wants one person,
+            # whom a sentence naming departments does not give.
+            wants = answer_type(question) or ("name" if asks_countries(question) or (asked_kind(question) == "name" and not asks_person(question)) else None)
+        elif question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
+            wants = "name"  # "who are gcot's members" reads as "what is X", but asks for names
+        expands = self._expands_acronym(aliases)
+        if wants and not any(_gives(wants, question, c.sentence.text, expands) for c in chosen):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
-            typed = [s for s in ranked if _gives(wants, question, s.sentence.text) and s.score >= self.keep_ratio * best]
+            typed = [s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best]
             if wants == "name":  # "which countries ...?": the sentence naming the most of them
                 typed.sort(key=lambda s: -new_countries(question, s.sentence.text))
             # The lead's own document first: "when was the TSA passed?" led by the Act's definition takes the
@@ -303,6 +310,13 @@ class ExtractiveGenerator:
         tokens = self.scorer.lexical.query_tokens(word)
         expansion = aliases.get(tokens[0]) if len(tokens) == 1 else None
         return bool(expansion) and expansion <= set(self.scorer.lexical.query_tokens(text))
+
+    def _expands_acronym(self, aliases: Mapping[str, set[str]]) -> Callable[[str], bool] | None:
+        """Is a word part of the expansion of an acronym the question uses ("Coalition" for "gcot")?"""
+        expansions = set().union(*aliases.values()) if aliases else set()
+        if not expansions:
+            return None
+        return lambda word: bool(tokens := self.scorer.lexical.query_tokens(word)) and set(tokens) <= expansions
 
     def _rare_coverage(self, question: str, terms: dict[str, float], chosen: list[_Scored], aliases) -> float:
         """Share of the question's two rarest topic terms that the answer's own sentences contain.
@@ -449,7 +463,7 @@ def _words(chosen: list[_Scored]) -> int:
     return sum(len(s.sentence.text.split()) for s in chosen)
 
 
-def _gives(kind: str, question: str, sentence: str) -> bool:
+def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], bool] | None = None) -> bool:
     """Does the sentence hold the asked kind of answer? An amount of money or a share must be a new one
     with a currency, magnitude or percent sign, and the countries a "which countries" question asks for
     must be countries it does not name (`type_coverage`'s tests, so the classifier sees the sentence it
@@ -457,7 +471,7 @@ def _gives(kind: str, question: str, sentence: str) -> bool:
     looser test, since any figure may be the count a "how many" asks for and the stricter one pulled in
     unrelated figures for unanswerable counts."""
     if (kind == "number" and asks_amount(question)) or kind == "name":
-        return gives_kind(kind, question, sentence)
+        return gives_kind(kind, question, sentence, also_asked)
     return has_answer_type(kind, sentence)
 
 

@@ -199,6 +199,30 @@ def asks_countries(question: str) -> bool:
     return bool(_ASKS_COUNTRIES.search(question))
 
 
+_GROUP = re.compile(r"\b(?:members?|membership|partners?|signatories|signatory|founders?|founding members?)\b", re.I)
+
+
+def asks_members(question: str) -> bool:
+    """Does the question ask who belongs to a group ("who are gcot's members", "who are the members of
+    gcot")? Such a "who are X" is answered by names, not by a definition of X; "who is the ceo of X" asks
+    for a person, whom no capitalised word is sure to be."""
+    return asked_kind(question) == "name" and bool(_GROUP.search(question))
+
+
+# "Who chairs the steering group?", "who is the ceo of ...?" ask for one person in a role: a sentence naming the
+# group's member departments is no answer, though it holds new capitalised words.
+_ASKS_PERSON = re.compile(
+    r"\bwho\s+(?:chairs?|chaired|heads?|headed|directs?|directed|presides?|presided)\b|"
+    r"\b(?:chair(?:man|woman|person)?|ceo|chief executive|president|director(?:[- ]general)?|secretary(?:[- ]general)?|"
+    r"minister|head)(?:'s)?\s+(?:of|at|for|responsible|in charge)\b|\b(?:chair(?:man|woman|person)?|ceo|president|secretary|minister)(?:'s)?\s+name\b", re.I
+)
+
+
+def asks_person(question: str) -> bool:
+    """Does the question ask for the one person in a role ("who chairs ...", "the ceo of ...")?"""
+    return bool(_ASKS_PERSON.search(question))
+
+
 def names_a_month(sentence: str) -> bool:
     """Does the sentence date something to a month or day ("on 30 June 2020"), not only a year ("by 2030")?"""
     return bool(_MONTH.search(sentence))
@@ -233,14 +257,16 @@ def asked_kind(text: str) -> str | None:
     return "name" if _ASKS_NAME.search(text) else None
 
 
-def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
+def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Callable[[str], bool] | None = None) -> bool:
     """Does the sentence state an answer of that kind that the question does not already state?
 
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
     question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
     or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
     word the question does not use, the sentence's first word aside (every sentence opens with a
-    capital). No kind asked: True.
+    capital), and no month: "launched in October 2023" names no member. `also_asked(word)` says a word
+    counts as asked too (a word of an acronym's expansion: "gcot members?" is not answered by "The Global
+    Coalition on Telecommunications (GCOT) is ..."). No kind asked: True.
     """
     if kind is None:
         return True
@@ -260,18 +286,21 @@ def gives_kind(kind: str | None, question: str, sentence: str) -> bool:
     if asks_countries(question):
         return new_countries(question, sentence) > 0
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
-    asked_words = {w.lower() for w in re.findall(r"[\w'&-]+", question)} | {w.lower() for w in re.findall(r"[\w'&]+", question)}
-    return any(name.lower() not in asked_words for name in _NAME.findall(sentence.strip()))
+    # "gcot's members" asks "gcot" too.
+    asked_words = {w.lower().removesuffix("'s") for w in re.findall(r"[\w'&-]+", question) + re.findall(r"[\w'&]+", question)}
+    return any(name.lower() not in asked_words and not _MONTH.fullmatch(name) and not (also_asked and also_asked(name))
+               for name in _NAME.findall(sentence.strip()))
 
 
-def type_coverage(question: str, sentences: Sequence[str]) -> float:
+def type_coverage(question: str, sentences: Sequence[str], also_asked: Callable[[str], bool] | None = None) -> float:
     """1.0 when the quoted sentences give the kind of answer the question asks for (each part of a
-    comparison or multi-part question its own), else 0.0; a question asking for no kind scores 1.0."""
+    comparison or multi-part question its own), else 0.0; a question asking for no kind scores 1.0.
+    `also_asked` as for `gives_kind`."""
     question_shape = shape(question)
     parts = [part.text for part in question_shape.parts] if question_shape.kind in ("comparison", "multi") else [question]
     for part in parts:
         kind = asked_kind(part)
-        if kind is not None and not any(gives_kind(kind, question, sentence) for sentence in sentences):
+        if kind is not None and not any(gives_kind(kind, question, sentence, also_asked) for sentence in sentences):
             return 0.0
     return 1.0
 

@@ -418,3 +418,39 @@ def test_one_of_is_no_count():
     assert not gives_kind("number", question, "Skills is one of the focus topics, and the US takes part through NTIA.")
     assert gives_kind("number", question, "Only one provider bid for the contract.")
     assert gives_kind("number", question, "NTIA has seven offices.")
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    ("who are the members of gcot", "NTIA"),
+    ("who is on the steering group of gcot", "DSIT"),
+    ("who are the founders of the o-ran alliance", "AT&T"),
+])
+def test_a_question_for_names_is_answered_with_names(service, question, name):
+    # Each was declined (P 0.15-0.19): the lead ("The Global Coalition on Telecommunications (GCOT) is ...
+    # launched ... in October 2023", "Individual GCOT partners lead activities ...") named no one new, and
+    # the sentence with the names was only added for "how much" or "when" questions, never for "who".
+    answer = _answered(service, question)
+    assert name in answer.text, describe(answer)
+
+
+def test_a_month_a_possessive_and_an_acronyms_expansion_are_no_new_names():
+    from bot.answer.facets import asks_members, gives_kind
+
+    assert not gives_kind("name", "gcot members?", "It was launched in October 2023.")
+    assert not gives_kind("name", "who are gcot's members", "The partners said GCOT would meet twice a year.")
+    expansion = {"global", "coalition", "telecommunications"}
+    assert not gives_kind("name", "gcot members?", "The Global Coalition on Telecommunications was launched in 2023.",
+                          also_asked=lambda word: word.lower() in expansion)
+    assert gives_kind("name", "gcot members?", "The Coalition's partners are DSIT and NTIA.", also_asked=lambda word: word.lower() in expansion)
+    # "who are X's members" asks for names; "who is the ceo of X" for a person no capitalised word is sure to be.
+    assert asks_members("who are the members of gcot") and not asks_members("who is the ceo of the o-ran alliance")
+
+
+def test_a_question_for_one_person_in_a_role_is_told_from_one_for_members():
+    from bot.answer.facets import asks_person
+
+    for question in ("who chairs the steering group", "who is the ceo of the o-ran alliance", "who heads ntia",
+                     "what is the secretary's name", "who is the minister responsible for dsit"):
+        assert asks_person(question), question
+    for question in ("who is on the steering group", "who are the members of gcot", "who leads gcot", "who founded the o-ran alliance"):
+        assert not asks_person(question), question

@@ -223,6 +223,28 @@ def asks_person(question: str) -> bool:
     return bool(_ASKS_PERSON.search(question))
 
 
+# The role a person-ask names, as a sentence that speaks of it would say it: "chaired by Lord Livingston"
+# answers "who chaired the taskforce"; "DSIT is the UK Department for ..." does not answer "who is the
+# minister responsible for DSIT", whatever new capitalised words it holds.
+_ROLE_SAID = (
+    (re.compile(r"\bchair", re.I), re.compile(r"\bchair", re.I)),
+    (re.compile(r"\b(?:ceo|chief executive)\b", re.I), re.compile(r"\b(?:ceo|chief executive)\b", re.I)),
+    (re.compile(r"\bpresid", re.I), re.compile(r"\bpresid", re.I)),
+    (re.compile(r"\bdirect", re.I), re.compile(r"\b(?:director|directed by|directs)\b", re.I)),
+    (re.compile(r"\bsecretar", re.I), re.compile(r"\bsecretar", re.I)),
+    (re.compile(r"\bminist", re.I), re.compile(r"\bminist", re.I)),
+    (re.compile(r"\bhead", re.I), re.compile(r"\bhead(?:s|ed|ing)?\b(?!\s*(?:office|quarter))|\bled by\b", re.I)),
+)
+
+
+def speaks_of_role(question: str, sentence: str) -> bool:
+    """For a question asking for the person in a role, does the sentence speak of that role? True otherwise."""
+    if not asks_person(question):
+        return True
+    said = [pattern for asked, pattern in _ROLE_SAID if asked.search(question)]
+    return not said or any(pattern.search(sentence) for pattern in said)
+
+
 def names_a_month(sentence: str) -> bool:
     """Does the sentence date something to a month or day ("on 30 June 2020"), not only a year ("by 2030")?"""
     return bool(_MONTH.search(sentence))
@@ -264,7 +286,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
     or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
     word the question does not use, the sentence's first word aside (every sentence opens with a
-    capital), and no month: "launched in October 2023" names no member. `also_asked(word)` says a word
+    capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
+    ...") the sentence must speak of that role (`speaks_of_role`). `also_asked(word)` says a word
     counts as asked too (a word of an acronym's expansion: "gcot members?" is not answered by "The Global
     Coalition on Telecommunications (GCOT) is ..."). No kind asked: True.
     """
@@ -288,8 +311,9 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
     # "gcot's members" asks "gcot" too.
     asked_words = {w.lower().removesuffix("'s") for w in re.findall(r"[\w'&-]+", question) + re.findall(r"[\w'&]+", question)}
-    return any(name.lower() not in asked_words and not _MONTH.fullmatch(name) and not (also_asked and also_asked(name))
-               for name in _NAME.findall(sentence.strip()))
+    return speaks_of_role(question, sentence) and any(
+        name.lower() not in asked_words and not _MONTH.fullmatch(name) and not (also_asked and also_asked(name))
+        for name in _NAME.findall(sentence.strip()))
 
 
 def type_coverage(question: str, sentences: Sequence[str], also_asked: Callable[[str], bool] | None = None) -> float:

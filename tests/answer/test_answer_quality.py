@@ -454,3 +454,26 @@ def test_a_question_for_one_person_in_a_role_is_told_from_one_for_members():
         assert asks_person(question), question
     for question in ("who is on the steering group", "who are the members of gcot", "who leads gcot", "who founded the o-ran alliance"):
         assert not asks_person(question), question
+
+
+@pytest.mark.parametrize("question", ["who heads the ntia", "who is the minister responsible for dsit"])
+def test_a_question_for_the_person_in_a_role_is_declined_when_no_sentence_speaks_of_the_role(service, question):
+    # Both were answered (P 0.96) with "NTIA is the US National Telecommunications and Information
+    # Administration" and the like: new capitalised words, but no head and no minister.
+    answer = service.ask(question, audience="industry")
+    assert answer.status == "no_answer", describe(answer)
+
+
+def test_a_question_for_the_person_in_a_role_is_answered_by_the_sentence_that_names_the_role(service):
+    answer = _answered(service, "who chaired the uk telecoms diversification taskforce")
+    assert "Livingston" in answer.text, describe(answer)
+
+
+def test_the_person_in_a_role_is_given_by_a_sentence_that_speaks_of_the_role():
+    from bot.answer.facets import gives_kind, speaks_of_role
+
+    assert speaks_of_role("who chaired the taskforce", "The taskforce, chaired by Lord Livingston, reported in 2021.")
+    assert not speaks_of_role("who heads ntia", "NTIA is the US National Telecommunications and Information Administration.")
+    assert speaks_of_role("who heads ntia", "NTIA is led by Alan Davidson.")
+    assert speaks_of_role("who is on the steering group", "DSIT and NTIA attend it.")  # no role asked
+    assert not gives_kind("name", "who is the minister responsible for dsit", "DSIT is the UK Department for Science.")

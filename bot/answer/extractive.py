@@ -225,7 +225,8 @@ class ExtractiveGenerator:
             question = question_shape.parts[0].text
             # "Who is on the steering group?" wants the sentence with the names; "who chairs it?" wants one person,
             # whom a sentence naming departments does not give.
-            wants = answer_type(question) or ("name" if asks_countries(question) or (asked_kind(question) == "name" and not asks_person(question)) else None)
+            asks_names = asks_countries(question) or (asked_kind(question) == "name" and not asks_person(question))
+            wants = answer_type(question) or ("name" if asks_names else None)
         elif question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
             wants = "name"  # "who are gcot's members" reads as "what is X", but asks for names
         expands = self._expands_acronym(aliases)

@@ -121,7 +121,9 @@ class ExtractiveGenerator:
         if not scored:
             return Draft()
         question_shape = shape(question)
-        chosen, core = self._choose(question_shape, scored, aliases or {}, question=question)
+        # Words of an asked acronym's expansion name nothing new ("gcot members?" / "The Global Coalition ...").
+        expands = self._expands_acronym(aliases or {})
+        chosen, core = self._choose(question_shape, scored, aliases or {}, question=question, expands=expands)
         chosen = self._with_lists_and_caveats(chosen, scored, _next_chunks(hits))
         terms = self.scorer.weighted_terms(question, context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
@@ -138,7 +140,7 @@ class ExtractiveGenerator:
             confidence=min(best.score, 1.0),
             coverage=coverage,
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, asserted, aliases)),
-                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering], self._expands_acronym(aliases or {})),
+                      "type_coverage": type_coverage(question, [s.sentence.text for s in answering], expands),
                       "country_coverage": country_coverage(question, [s.context for s in answering])},
             not_covered=_negated(chosen[0].sentence.text) and not _gives_asked(question_shape, chosen[0]),
         )
@@ -190,7 +192,8 @@ class ExtractiveGenerator:
     # --- choosing ------------------------------------------------------------------------------------
 
     def _choose(
-        self, question_shape: QuestionShape, scored: list[_Scored], aliases: Mapping[str, set[str]], *, question: str = ""
+        self, question_shape: QuestionShape, scored: list[_Scored], aliases: Mapping[str, set[str]], *, question: str = "",
+        expands: Callable[[str], bool] | None = None,
     ) -> tuple[list[_Scored], list[_Scored]]:
         """The answer's sentences, and its core: the sentences chosen as the answer itself (the lead, or each
         part's own sentence, and the sentence added for an asked-for figure or date), before the rest.
@@ -220,16 +223,7 @@ class ExtractiveGenerator:
         if not chosen:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
-        wants = None
-        if question_shape.kind == "single" and question_shape.parts:
-            question = question_shape.parts[0].text
-            # "Who is on the steering group?" wants the sentence with the names; "who chairs it?" wants one person,
-            # whom a sentence naming departments does not give.
-            asks_names = asks_countries(question) or (asked_kind(question) == "name" and not asks_person(question))
-            wants = answer_type(question) or ("name" if asks_names else None)
-        elif question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
-            wants = "name"  # "who are gcot's members" reads as "what is X", but asks for names
-        expands = self._expands_acronym(aliases)
+        question, wants = _kind_to_quote(question_shape, question)
         if wants and not any(_gives(wants, question, c.sentence.text, expands) for c in chosen):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
@@ -462,6 +456,21 @@ def _affirmative(sentences: list[_Scored]) -> list[_Scored]:
 
 def _words(chosen: list[_Scored]) -> int:
     return sum(len(s.sentence.text.split()) for s in chosen)
+
+
+def _kind_to_quote(question_shape: QuestionShape, question: str) -> tuple[str, str | None]:
+    """(the question text to test sentences against, the kind of answer the core must quote, if any).
+
+    A single question is read as its one part; "who is on the steering group?" wants names, but "who chairs
+    it?" wants one person, whom a sentence naming departments does not give. "Who are gcot's members" reads
+    as "what is X" (a definition) and still asks for names."""
+    if question_shape.kind == "single" and question_shape.parts:
+        part = question_shape.parts[0].text
+        asks_names = asks_countries(part) or (asked_kind(part) == "name" and not asks_person(part))
+        return part, answer_type(part) or ("name" if asks_names else None)
+    if question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
+        return question, "name"
+    return question, None
 
 
 def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], bool] | None = None) -> bool:

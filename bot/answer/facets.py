@@ -276,7 +276,7 @@ def asked_kind(text: str) -> str | None:
         return "frequency"
     if kind := answer_type(text):
         return kind
-    return "name" if _ASKS_NAME.search(text) else None
+    return "name" if _ASKS_NAME.search(text) or asks_person(text) else None
 
 
 def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Callable[[str], bool] | None = None) -> bool:
@@ -311,9 +311,24 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
     # "gcot's members" asks "gcot" too.
     asked_words = {w.lower().removesuffix("'s") for w in re.findall(r"[\w'&-]+", question) + re.findall(r"[\w'&]+", question)}
-    return speaks_of_role(question, sentence) and any(
+    names_new = any(
         name.lower() not in asked_words and not _MONTH.fullmatch(name) and not (also_asked and also_asked(name))
         for name in _NAME.findall(sentence.strip()))
+    return names_new and speaks_of_role(question, sentence) and (not asks_members(question) or lists_members(sentence))
+
+
+# A group's members are named in a list ("DSIT (UK), DITRDCA (Australia) ... and NTIA (US)", "Vodafone, BT
+# and Ericsson") or said to be members ("its partners include NTIA").
+_NAME_GROUP = r"[A-Z][\w'&.-]*(?:\s+(?:of|for|and|on|the|de)?\s*[A-Z][\w'&.-]*)*(?:\s*\([^)]*\))?"
+_NAME_LIST = re.compile(rf"{_NAME_GROUP}\s*,\s*(?:{_NAME_GROUP}\s*,\s*)*(?:and\s+)?{_NAME_GROUP}|{_NAME_GROUP}\s+and\s+{_NAME_GROUP}")
+_SAYS_MEMBERSHIP = re.compile(
+    r"\b(?:members?|membership|partners?|signator(?:y|ies)|signed|signing|found(?:ed|ers?|ing)|includ(?:es?|ed|ing)|"
+    r"made up of|compris(?:es?|ed|ing)|consists? of|joined|brings? together|alongside)\b", re.I)
+
+
+def lists_members(sentence: str) -> bool:
+    """Does the sentence list names, or say who belongs ("made up of", "partners include", "signed by")?"""
+    return bool(_NAME_LIST.search(sentence) or _SAYS_MEMBERSHIP.search(sentence))
 
 
 def type_coverage(question: str, sentences: Sequence[str], also_asked: Callable[[str], bool] | None = None) -> float:

@@ -20,6 +20,7 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("what's the average salary of a UKTIN Talent graduate", "number"),
     ("How long is a board member's term?", "duration"),
     ("Who chairs the GCOT steering group?", "name"),
+    ("What is the DITRDCA secretary's name?", "name"),  # the person in a role, asked without "who"
     ("gcot members?", "name"),
     ("Which countries signed the 6G principles?", "name"),
     ("Where is the O-RAN Alliance headquartered?", None),  # places are not checked (see asked_kind)
@@ -65,6 +66,13 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("Who leads US participation in GCOT?", "NTIA leads US participation in GCOT.", False),  # opens the sentence
     ("Who leads US participation in GCOT?", "US participation is led by NTIA.", True),
     ("What is SFIA?", "SFIA is a skills framework.", True),  # no kind asked
+    # A group's members are a list of names, or names said to be members: a sentence that merely names
+    # something else ("followed the UK's earlier Taskforce") lists no one.
+    ("who are the members of the advisory council?",
+     "The Advisory Council is the independent body that followed the UK's earlier Diversification Taskforce.", False),
+    ("who are the members of the advisory council?", "The Council is made up of Vodafone, BT and Ericsson.", True),
+    ("gcot members?", "GCOT was founded by DSIT (UK), DITRDCA (Australia), ISED (Canada), MIC (Japan) and NTIA (US).", True),
+    ("who are the partners in gcot", "The partners in GCOT include NTIA.", True),
 ])
 def test_gives_kind(question, sentence, gives):
     assert gives_kind(asked_kind(question), question, sentence) is gives

@@ -190,6 +190,11 @@ _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)",
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
+# "Where is X headquartered / based / located?" asks for a named place: "in Geneva", "at Sophia Antipolis".
+_ASKS_BASE = re.compile(r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based|located|hosted|registered)\b|\bheadquarters\b", re.I)
+_PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+)")
+
+
 # "Which countries are in GCOT?" is answered by a sentence naming countries, not by one naming the coalition.
 _ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|nations|governments)\b", re.I)
 
@@ -266,14 +271,17 @@ def asked_kind(text: str) -> str | None:
 
     A yes-or-no question ("are Finland and Sweden members?", "is the date of birth calculated?") asks for
     none: its answer is a statement, whatever it holds; nor does a question for a role ("who is
-    responsible for ...?") or a condition ("when do you need to ...?"). "Where" is not checked: open-domain
-    answers say where in plain words ("in the tropics", "on grassy plains"), and on ClapNQ and the public
-    PDFs a place check declined more answerable questions than unanswerable ones.
+    responsible for ...?") or a condition ("when do you need to ...?"). "Where" is checked only for where a
+    body is based ("place": "where is X headquartered / based / located"): other answers say where in plain
+    words ("in the tropics", "on grassy plains"), and on ClapNQ and the public PDFs a check of every "where"
+    declined more answerable questions than unanswerable ones.
     """
     if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ROLE.search(text):
         return None
     if _ASKS_FREQUENCY.search(text):
         return "frequency"
+    if _ASKS_BASE.search(text):
+        return "place"
     if kind := answer_type(text):
         return kind
     return "name" if _ASKS_NAME.search(text) or asks_person(text) else None
@@ -285,7 +293,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
     question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
     or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
-    word the question does not use, the sentence's first word aside (every sentence opens with a
+    word the question does not use, the sentence's first word aside; a place is a capitalised word after "in"
+    or "at" that the question lacks and that is no month (every sentence opens with a
     capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
     ...") the sentence must speak of that role (`speaks_of_role`). `also_asked(word)` says a word
     counts as asked too (a word of an acronym's expansion: "gcot members?" is not answered by "The Global
@@ -306,6 +315,9 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         return has_answer_type("duration", sentence)
     if kind == "frequency":
         return bool(_HAS_FREQUENCY.search(sentence))
+    if kind == "place":
+        asked = {w.lower() for w in re.findall(r"[\w-]+", question)}
+        return any(place.lower() not in asked and not _MONTH.fullmatch(place) for place in _PLACE.findall(sentence))
     if asks_countries(question):
         return new_countries(question, sentence) > 0
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
@@ -436,14 +448,17 @@ def mentions(part: Part, text: str, also: Callable[[str, str], bool] | None = No
     lowered = text.lower()
     tokens = set(words(text))
     found = 0
-    for word in part.key_words:
+    for index, word in enumerate(part.key_words):
         forms = COUNTRY_ALIASES.get(word, {word})
+        following = part.key_words[index + 1] if index + 1 < len(part.key_words) else ""
         if any((form in tokens) if " " not in form and "." not in form else (form in lowered) for form in forms):
             found += 1
         elif len(word) > 4 and any(t.startswith(word[:5]) for t in tokens):
             found += 1  # a crude stem: "licences" for "licence", "levels" for "level"
         elif len(word) >= 3 and word not in COUNTRY_ALIASES and tokens & {word + ending for ending in _INFLECTIONS}:
             found += 1  # a short word inflected: "added" for "add", "acts" for "act"
+        elif 3 <= len(word) <= 4 and following and re.search(rf"\b{re.escape(word)}[a-z]+\s+{re.escape(following)}\b", lowered):
+            found += 1  # a clipped word before the word it qualifies: "pen tester" for "penetration tester"
         elif also is not None and also(word, text):
             found += 1
     return found / len(part.key_words)

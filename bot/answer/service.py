@@ -275,12 +275,14 @@ class AnswerService:
         chunks for each side. Each side's top chunks are interleaved ahead of the rest (k kept).
         """
         question_shape = shape(question)
-        if question_shape.kind != "comparison" or not hits:
+        if question_shape.kind not in ("comparison", "multi") or not hits:
             return hits
         per_side = []
         for part in question_shape.parts:
             others = {w for other in question_shape.parts if other is not part for w in other.key_words}
             side_query = " ".join(w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
+            if question_shape.kind == "multi":
+                side_query = part.text
             # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
             side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
             found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)

@@ -477,3 +477,18 @@ def test_the_person_in_a_role_is_given_by_a_sentence_that_speaks_of_the_role():
     assert speaks_of_role("who heads ntia", "NTIA is led by Alan Davidson.")
     assert speaks_of_role("who is on the steering group", "DSIT and NTIA attend it.")  # no role asked
     assert not gives_kind("name", "who is the minister responsible for dsit", "DSIT is the UK Department for Science.")
+
+
+def test_each_part_of_a_multi_part_question_is_searched_and_quoted(service):
+    # Declined (P 0.21): only the first part's documents were searched, and "pen tester" did not count as
+    # a mention of the "penetration tester" role, so the second part looked unanswered.
+    answer = _answered(service, "how many profiles does the european cybersecurity skills framework have, is pen tester one", audience="academic")
+    assert "12 role profiles" in answer.text and "penetration tester" in answer.text, describe(answer)
+
+
+def test_a_clipped_word_before_the_word_it_qualifies_is_a_mention():
+    from bot.answer.facets import Part, mentions
+
+    part = Part("is pen tester one of them", ("pen", "tester"))
+    assert mentions(part, "The role profiles include the penetration tester.") == 1.0
+    assert mentions(part, "The role profiles include the tester.") == 0.5  # "pen" alone is not implied

@@ -191,8 +191,18 @@ _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
 # "Where is X headquartered / based / located?" asks for a named place: "in Geneva", "at Sophia Antipolis".
-_ASKS_BASE = re.compile(r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based|located|hosted|registered)\b|\bheadquarters\b", re.I)
-_PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+)")
+_ASKS_BASE = re.compile(r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based)\b|\bheadquarters\b", re.I)
+_PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)")
+
+
+def _new_place(question: str, place: str) -> bool:
+    """A place the question does not name: not a month, not only its own words, not a country it names ("in
+    the United Kingdom" does not say where "the UK Cyber Security Council" is based)."""
+    asked = {w.lower() for w in re.findall(r"[\w-]+", question)}
+    if _MONTH.match(place) or {w.lower() for w in place.split()} <= asked:
+        return False
+    countries = named_countries(place)
+    return not countries or not countries <= named_countries(question)
 
 
 # "Which countries are in GCOT?" is answered by a sentence naming countries, not by one naming the coalition.
@@ -316,8 +326,7 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     if kind == "frequency":
         return bool(_HAS_FREQUENCY.search(sentence))
     if kind == "place":
-        asked = {w.lower() for w in re.findall(r"[\w-]+", question)}
-        return any(place.lower() not in asked and not _MONTH.fullmatch(place) for place in _PLACE.findall(sentence))
+        return any(_new_place(question, place) for place in _PLACE.findall(sentence))
     if asks_countries(question):
         return new_countries(question, sentence) > 0
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.

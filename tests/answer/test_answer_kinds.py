@@ -23,7 +23,10 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("What is the DITRDCA secretary's name?", "name"),  # the person in a role, asked without "who"
     ("gcot members?", "name"),
     ("Which countries signed the 6G principles?", "name"),
-    ("Where is the O-RAN Alliance headquartered?", None),  # places are not checked (see asked_kind)
+    ("Where is the O-RAN Alliance headquartered?", "place"),  # where a body is based: a named place
+    ("where is etsi based", "place"),
+    ("Where does the IETF publish its standards?", None),  # other "where" asks are not checked (see asked_kind)
+    ("where is wernickes area located in the brain", None),  # "located" is answered in plain words too
     ("What is SFIA?", None),
     ("and do the partners meet in between those?", None),  # "partners" in a yes/no question asks for no name
     ("are finland and sweden gcot members?", None),
@@ -73,6 +76,13 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("who are the members of the advisory council?", "The Council is made up of Vodafone, BT and Ericsson.", True),
     ("gcot members?", "GCOT was founded by DSIT (UK), DITRDCA (Australia), ISED (Canada), MIC (Japan) and NTIA (US).", True),
     ("who are the partners in gcot", "The partners in GCOT include NTIA.", True),
+    # Where a body is based is a named place the question did not name, not a month ("formed in February 2018").
+    ("Where is the O-RAN Alliance headquartered?", "The O-RAN Alliance was formed in February 2018 by operators.", False),
+    ("Where is the O-RAN Alliance headquartered?", "The O-RAN Alliance is an industry body for open RAN.", False),
+    ("where is the 3gpp support centre based", "The 3GPP support centre is hosted by ETSI at Sophia Antipolis in France.", True),
+    ("where is the uk cyber security council based", "The Council is based in the UK.", False),
+    ("where is the uk cyber security council based", "It is the professional body for the profession in the United Kingdom.", False),
+    ("where is etsi based", "ETSI is based in France.", True),
 ])
 def test_gives_kind(question, sentence, gives):
     assert gives_kind(asked_kind(question), question, sentence) is gives

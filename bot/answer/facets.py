@@ -190,7 +190,8 @@ _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)",
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
-# "Where is X headquartered / based / located?" asks for a named place: "in Geneva", "at Sophia Antipolis".
+# "Where is X headquartered / based?" asks for a named place: "in Geneva", "at Sophia Antipolis". Not "located":
+# "where is wernickes area located in the brain" is answered in plain words.
 _ASKS_BASE = re.compile(r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based)\b|\bheadquarters\b", re.I)
 _PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)")
 
@@ -282,7 +283,7 @@ def asked_kind(text: str) -> str | None:
     A yes-or-no question ("are Finland and Sweden members?", "is the date of birth calculated?") asks for
     none: its answer is a statement, whatever it holds; nor does a question for a role ("who is
     responsible for ...?") or a condition ("when do you need to ...?"). "Where" is checked only for where a
-    body is based ("place": "where is X headquartered / based / located"): other answers say where in plain
+    body is based ("place": "where is X headquartered / based"): other answers say where in plain
     words ("in the tropics", "on grassy plains"), and on ClapNQ and the public PDFs a check of every "where"
     declined more answerable questions than unanswerable ones.
     """
@@ -303,10 +304,11 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
     question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
     or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
-    word the question does not use, the sentence's first word aside; a place is a capitalised word after "in"
-    or "at" that the question lacks and that is no month (every sentence opens with a
+    word the question does not use, the sentence's first word aside (every sentence opens with a
     capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
-    ...") the sentence must speak of that role (`speaks_of_role`). `also_asked(word)` says a word
+    ...") the sentence must speak of that role (`speaks_of_role`), and a group's members must be listed or said
+    to belong (`lists_members`); a place is a capitalised name after "in" or "at" that the question lacks,
+    no month and no country the question names. `also_asked(word)` says a word
     counts as asked too (a word of an acronym's expansion: "gcot members?" is not answered by "The Global
     Coalition on Telecommunications (GCOT) is ..."). No kind asked: True.
     """

@@ -269,7 +269,7 @@ class AnswerService:
         return rerank_by_best_sentence(hits, vectors, query_vector, weight=weight, movable=movable)
 
     def _cover_parts(self, question: str, hits: list[RetrievedChunk], view: ServingView, visibilities: Sequence[str], *, k: int) -> list[RetrievedChunk]:
-        """For a comparison, search each side on its own too, so both sides' documents are read.
+        """For a comparison or a multi-part question, search each side or part on its own too, so every part's documents are read.
 
         "How do UK and US approaches differ?" ranks UK documents first; the answer needs the best
         chunks for each side. Each side's top chunks are interleaved ahead of the rest (k kept).
@@ -280,9 +280,10 @@ class AnswerService:
         per_side = []
         for part in question_shape.parts:
             others = {w for other in question_shape.parts if other is not part for w in other.key_words}
-            side_query = " ".join(w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
-            if question_shape.kind == "multi":
-                side_query = part.text
+            # A side is the question without the other sides' words ("how do UK and US ... differ" -> "how do UK
+            # ... differ"); a part of a multi-part question is its own words ("is pen tester one of them").
+            side_query = part.text if question_shape.kind == "multi" else " ".join(
+                w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
             # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
             side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
             found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)

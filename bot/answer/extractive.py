@@ -467,7 +467,7 @@ def _kind_to_quote(question_shape: QuestionShape, question: str) -> tuple[str, s
     if question_shape.kind == "single" and question_shape.parts:
         part = question_shape.parts[0].text
         asks_names = asks_countries(part) or (asked_kind(part) == "name" and not asks_person(part))
-        return part, answer_type(part) or ("name" if asks_names else "place" if asked_kind(part) == "place" else None)
+        return part, answer_type(part) or ("name" if asks_names else None)
     if question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
         return question, "name"
     return question, None

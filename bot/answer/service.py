@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
-from bot.answer.facets import COUNTRY_NAMES, number_coverage, shape, words
+from bot.answer.facets import COUNTRY_NAMES, Part, number_coverage, shape, words
 from bot.answer.refusal import RefusalModel, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.jurisdictions import named_countries
@@ -279,11 +279,7 @@ class AnswerService:
             return hits
         per_side = []
         for part in question_shape.parts:
-            others = {w for other in question_shape.parts if other is not part for w in other.key_words}
-            # A side is the question without the other sides' words ("how do UK and US ... differ" -> "how do UK
-            # ... differ"); a part of a multi-part question is its own words ("is pen tester one of them").
-            side_query = part.text if question_shape.kind == "multi" else " ".join(
-                w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
+            side_query = part.text if question_shape.kind == "multi" else _side_query(question, part, question_shape.parts)
             # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
             side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
             found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)
@@ -348,6 +344,13 @@ def evidence_features(
         "number_coverage": number_coverage(question, quoted),
         **retrieval_features(scorer, query, question, hits, visibilities),
     }
+
+
+def _side_query(question: str, side: Part, sides: Sequence[Part]) -> str:
+    """A comparison's side, searched alone: the question without the other sides' words ("how do UK and US
+    approaches differ" -> "how do UK approaches differ")."""
+    others = {w for other in sides if other is not side for w in other.key_words}
+    return " ".join(w for w in question.split() if not set(words(re.sub(r"'s\b", "", w))) & others)
 
 
 def _about_side(side: str, hit: RetrievedChunk) -> bool:

@@ -186,6 +186,14 @@ _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
 _ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
 _AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)", re.I)
+# Money asked for is a sum ("£40m", "$1.9bn", "44 trillion yen"), not a share: "how much money did the report
+# recommend" is not answered by a "35% of traffic" target. A share of money ("how much of the cost", "what share
+# of the budget") and a fine ("up to 10% of turnover") may be a percentage.
+_ASKS_MONEY = re.compile(
+    r"\b(?:money|fund(?:s|ed|ing)?|budget|costs?|spend|spent|raised?|salar(?:y|ies)|prices?|paid|pay|grants?|"
+    r"invest(?:ed|ment)?|yen|dollars?|pounds?|euros?)\b", re.I)
+_ASKS_SHARE = re.compile(r"\bhow much of\b|\b(?:share|percent(?:age)?|proportion|fraction)\b", re.I)
+_SUM = re.compile(r"[£$€¥].*|.*(?:m|bn|k|tn|million|billion|trillion)", re.I)
 # A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
@@ -302,7 +310,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     """Does the sentence state an answer of that kind that the question does not already state?
 
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
-    question lacks; another number is any figure the question lacks (a bare year is a date, not a count)
+    question lacks, and money ("how much money", "funding") one without a percent sign unless a share of
+    it is asked for; another number is any figure the question lacks (a bare year is a date, not a count)
     or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
     word the question does not use, the sentence's first word aside (every sentence opens with a
     capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
@@ -316,7 +325,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         return True
     new_figures = figures(sentence) - figures(question)
     if kind == "number" and asks_amount(question):
-        return any(_AMOUNT.fullmatch(f) for f in new_figures)
+        amount = _SUM if _ASKS_MONEY.search(question) and not _ASKS_SHARE.search(question) else _AMOUNT
+        return any(amount.fullmatch(f) for f in new_figures)
     if kind == "number":
         counted = _NOT_A_COUNT.sub(" ", sentence)
         return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(

@@ -53,6 +53,13 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("What is the GCOT annual budget?", "GCOT is a partnership of five countries' departments.", False),
     ("What fines can be imposed under the TSA?", "Fines of up to 10% of turnover can be imposed.", True),
     ("How many 5G Innovation Regions got money from the £40m?", "The strategy committed £40m for 5G Innovation Regions.", False),
+    # Money is a sum, not a share: a target of "35% of traffic" says nothing of what was recommended in funding.
+    ("How much money did the report recommend for Open RAN?", "The ambition is that 35% of traffic runs over open RAN by 2030.", False),
+    ("How much money did the report recommend for Open RAN?", "The report recommended £150m of funding for Open RAN.", True),
+    ("how much funding did the regions get", "Each region got 10% of the pot.", False),
+    # ... unless the question asks for a share of the money, and a fine may be a share of turnover.
+    ("How much of the cost is reimbursed?", "Claims are prorated at 39.5% of the cost.", True),
+    ("what share of the budget goes to skills", "Skills receive 20% of the budget.", True),
     # A count is a new figure or a number word; the year in a law's name is no count.
     ("How many assets are registered under the SOCI Act?", "The SOCI Act 2018 is the main Australian law.", False),
     ("how many role profiles are in the ECSF", "The ECSF is built around 12 role profiles.", True),

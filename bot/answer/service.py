@@ -272,7 +272,8 @@ class AnswerService:
         """For a comparison or a multi-part question, search each side or part on its own too, so every part's documents are read.
 
         "How do UK and US approaches differ?" ranks UK documents first; the answer needs the best
-        chunks for each side. Each side's top chunks are interleaved ahead of the rest (k kept).
+        chunks for each side. Each side's top chunks are interleaved after the whole question's best chunk and
+        ahead of the rest (k kept).
         """
         question_shape = shape(question)
         if question_shape.kind not in ("comparison", "multi") or not hits:
@@ -285,7 +286,8 @@ class AnswerService:
             found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)
             per_side.append([hit for hit in found if _about_side(part.text, hit)][:2] or found[:2])
         merged: dict[str, RetrievedChunk] = {}
-        for group in [*zip(*per_side), hits]:
+        # The whole question's best chunk stays first: it is usually the one passage that speaks to every part.
+        for group in [hits[:1], *zip(*per_side), hits]:
             for hit in group:
                 merged.setdefault(hit.chunk_id, hit)
         return list(merged.values())[:k]

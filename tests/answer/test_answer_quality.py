@@ -492,3 +492,11 @@ def test_a_clipped_word_before_the_word_it_qualifies_is_a_mention():
     part = Part("is pen tester one of them", ("pen", "tester"))
     assert mentions(part, "The role profiles include the penetration tester.") == 1.0
     assert mentions(part, "The role profiles include the tester.") == 0.5  # "pen" alone is not implied
+
+
+def test_a_multi_part_question_reads_the_whole_question_s_best_document_first(service):
+    # Each part is searched on its own too; before, the parts' hits went ahead of the whole question's, and
+    # "how many work roles does it have" on its own ranked the assistant's scope page first.
+    question = "what does the nice framework cover and how many work roles does it have"
+    passages = service.retrieve(question)
+    assert passages[0].doc_id == "skills-nice-sp-800-181", [p.doc_id for p in passages]

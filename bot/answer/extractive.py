@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -477,10 +477,11 @@ def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], 
     """Does the sentence hold the asked kind of answer? An amount of money or a share must be a new one
     with a currency, magnitude or percent sign, and the countries a "which countries" question asks for
     must be countries it does not name (`type_coverage`'s tests, so the classifier sees the sentence it
-    looks for): "NOFO 2" or "Release 21" holds a number but answers no "how much". Other kinds keep the
-    looser test, since any figure may be the count a "how many" asks for and the stricter one pulled in
-    unrelated figures for unanswerable counts."""
-    if (kind == "number" and asks_amount(question)) or kind == "name":
+    looks for): "NOFO 2" or "Release 21" holds a number but answers no "how much". A "how many" count
+    must name the thing counted and be no sum ("181 applications", not "$4.98bn of costs"). Other kinds
+    keep the looser test: any figure may be the size or date asked for, and the stricter test pulled in
+    unrelated figures for unanswerable asks."""
+    if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name":
         return gives_kind(kind, question, sentence, also_asked)
     return has_answer_type(kind, sentence)
 

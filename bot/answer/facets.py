@@ -179,6 +179,44 @@ _HAS_FREQUENCY = re.compile(
 # "One of the focus topics", "no one", "the one that" count nothing: "how many staff does NTIA have?" is not
 # answered by "Skills is one of the focus topics".
 _NOT_A_COUNT = re.compile(r"\bone\s+of\b|\b(?:no|the|any|every|each|which|this|that)\s+one\b", re.I)
+# "How many members ...", "the number of work roles ...": the words naming what is counted, up to the first
+# function word. A count answers only when its sentence names that thing too.
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+([^?.;]+)", re.I)
+
+
+def counted_thing(question: str) -> Part | None:
+    """What a "how many" question counts ("members" of "how many members does etsi have"), or None."""
+    found = _COUNTED.search(question)
+    if not found:
+        return None
+    counted = []
+    for word in _WORD.findall(found.group(1)):
+        if word.lower() in _STOP or len(counted) == 3:
+            break
+        counted.append(word.lower())
+    return Part(" ".join(counted), tuple(counted)) if counted else None
+
+
+_NEAR = 40
+"""Characters either side of a count in which the thing counted must be named ("181 applications", "seven
+SFIA levels", "the number of work roles is 52")."""
+
+
+def _counts(thing: Part, question: str, sentence: str) -> bool:
+    """Does the sentence give a count the question lacks (a figure that is no year, sum or share, or a number
+    word), with the thing counted named near it? "ETSI is one of the seven Organizational Partners of 3GPP"
+    counts no members; "The SOCI Enhanced Response and Prevention Act 2024 (No. 100) ..." no assets."""
+    sentence = _NOT_A_COUNT.sub(lambda found: " " * len(found.group(0)), sentence)
+    asked = figures(question) | {w.lower() for w in _NUMBER_WORD.findall(question)}
+    for found in (*_FIGURE.finditer(sentence), *_NUMBER_WORD.finditer(sentence)):
+        number = found.group(0).lower().replace(" ", "").rstrip(".,")
+        if number in asked or _BARE_YEAR.fullmatch(number) or _SUM_OR_SHARE.match(number):
+            continue
+        if mentions(thing, sentence[max(0, found.start() - _NEAR) : found.end() + _NEAR]) >= 0.5:
+            return True
+    return False
+
+
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
 _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
@@ -193,6 +231,7 @@ _ASKS_MONEY = re.compile(
     r"\b(?:money|fund(?:s|ed|ing)?|budget|costs?|spend|spent|raised?|salar(?:y|ies)|prices?|paid|pay|grants?|"
     r"invest(?:ed|ment)?|yen|dollars?|pounds?|euros?)\b", re.I)
 _ASKS_SHARE = re.compile(r"\bhow much of\b|\b(?:share|percent(?:age)?|proportion|fraction)\b", re.I)
+_SUM_OR_SHARE = re.compile(r"[£$€¥]|.*%$")  # no count, whatever its digits: "£40m", "35%"
 _SUM = re.compile(r"[£$€¥].*|.*(?:m|bn|k|tn|million|billion|trillion)", re.I)
 # A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
@@ -312,7 +351,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
     question lacks, and money ("how much money", "funding") one without a percent sign unless a share of
     it is asked for; another number is any figure the question lacks (a bare year is a date, not a count)
-    or a number word; a date has a month or a new figure besides its date form; a name is a capitalised
+    or a number word, and for "how many" no sum or share, in a sentence that names the thing counted;
+    a date has a month or a new figure besides its date form; a name is a capitalised
     word the question does not use, the sentence's first word aside (every sentence opens with a
     capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
     ...") the sentence must speak of that role (`speaks_of_role`), and a group's members must be listed or said
@@ -328,6 +368,9 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         amount = _SUM if _ASKS_MONEY.search(question) and not _ASKS_SHARE.search(question) else _AMOUNT
         return any(amount.fullmatch(f) for f in new_figures)
     if kind == "number":
+        thing = counted_thing(question)
+        if thing is not None:
+            return _counts(thing, question, sentence)
         counted = _NOT_A_COUNT.sub(" ", sentence)
         return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
             {w.lower() for w in _NUMBER_WORD.findall(counted)} - {w.lower() for w in _NUMBER_WORD.findall(question)})

@@ -64,6 +64,19 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("How many assets are registered under the SOCI Act?", "The SOCI Act 2018 is the main Australian law.", False),
     ("how many role profiles are in the ECSF", "The ECSF is built around 12 role profiles.", True),
     ("how many partners does GCOT have", "GCOT is a partnership of five countries.", True),
+    # ... of the thing counted: seven partners of another body are no count of ETSI's members.
+    ("how many members does etsi have", "ETSI is one of the seven Organizational Partners of 3GPP.", False),
+    ("how many members does etsi have", "ETSI has more than 900 member organisations.", True),
+    ("how many countries signed the 6G principles", "The statement was signed by ten national governments.", True),
+    ("number of work roles in NICE", "NICE v1.0.0 defines 52 work roles.", True),
+    # A sum of money or a share counts nothing: "£40m for 5G Innovation Regions" is not how many regions.
+    ("how many regions got 5g innovation money", "The strategy committed £40m for 5G Innovation Regions.", False),
+    ("how many operators are affected", "The cap applies to 35% of operators.", False),
+    ("how big is the wireless innovation fund", "The fund is a $1.5bn programme.", True),  # a size may be a sum
+    # ... and the count must be of it, not merely in a sentence that names it somewhere.
+    ("how many critical infrastructure assets does the SOCI Act cover",
+     "The 2024 Act (No. 100) moved the TSSR obligations into the Security of Critical Infrastructure Act 2018.", False),
+    ("what is the number of work roles in NICE", "The number of work roles in NICE v1.0.0 is 52.", True),
     # A date has a month or a figure the question did not state.
     ("When was SFIA 9 published?", "SFIA 9 was published in October 2024.", True),
     ("When was the Act 2021 passed?", "The Act 2021 is the UK law on telecoms security.", False),

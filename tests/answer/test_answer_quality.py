@@ -416,8 +416,9 @@ def test_one_of_is_no_count():
 
     question = "how many staff does ntia have"
     assert not gives_kind("number", question, "Skills is one of the focus topics, and the US takes part through NTIA.")
-    assert gives_kind("number", question, "Only one provider bid for the contract.")
-    assert gives_kind("number", question, "NTIA has seven offices.")
+    assert gives_kind("number", question, "Only one member of staff bid for the contract.")
+    assert gives_kind("number", question, "NTIA has seven staff in London.")
+    assert not gives_kind("number", question, "NTIA has seven offices.")  # a count of something else
 
 
 @pytest.mark.parametrize(("question", "name"), [
@@ -500,3 +501,18 @@ def test_a_multi_part_question_reads_the_whole_question_s_best_document_first(se
     question = "what does the nice framework cover and how many work roles does it have"
     passages = service.retrieve(question)
     assert passages[0].doc_id == "skills-nice-sp-800-181", [p.doc_id for p in passages]
+
+
+@pytest.mark.parametrize("question", [
+    "how many regions got 5g innovation money",  # the documents give the £40m, not how many regions
+    "how many members does the o-ran alliance have",  # nor how many members it has
+])
+def test_a_count_is_a_number_of_the_thing_asked_not_any_figure(service, question):
+    # Both were answered (P 0.88 and 0.64): any new figure counted, "£40m" and the "seven" of another list too.
+    answer = service.ask(question, audience="staff")
+    assert answer.status == "no_answer", describe(answer)
+
+
+def test_a_count_of_the_thing_asked_is_still_answered(service):
+    answer = _answered(service, "how many countries signed the 6g principles", audience="staff")
+    assert "ten countries" in answer.text, describe(answer)

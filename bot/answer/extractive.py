@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, figures, gives_kind, has_answer_type, mentions, names_a_month, new_countries, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -135,13 +135,18 @@ class ExtractiveGenerator:
         # single question is answered by its core, the lead and any sentence added for the asked-for figure;
         # each part of a comparison or multi-part question may be answered anywhere in the answer.
         answering = chosen if question_shape.kind in ("comparison", "multi") else core
+        # A year or version the question pins ("NICE v2.0.0") must be what the asked-for figure or date is about:
+        # the sentences giving that kind, with their titles and headings, must name it, not merely any quoted one.
+        kind = asked_kind(question) if question_shape.kind not in ("comparison", "multi") else None
+        giving = [_what_it_is_about(question, s, hits) for s in answering if kind and gives_kind(kind, question, s.sentence.text, expands)]
         return Draft(
             sentences=[(s.sentence.text, hits[s.sentence.hit_rank]) for s in chosen],
             confidence=min(best.score, 1.0),
             coverage=coverage,
             features={**_features(question_shape, scored, chosen, coverage, self._rare_coverage(question, terms, asserted, aliases)),
                       "type_coverage": type_coverage(question, [s.sentence.text for s in answering], expands),
-                      "country_coverage": country_coverage(question, [s.context for s in answering])},
+                      "country_coverage": country_coverage(question, [s.context for s in answering]),
+                      "number_coverage": number_coverage(question, giving or [s.context for s in chosen])},
             not_covered=_negated(chosen[0].sentence.text) and not _gives_asked(question_shape, chosen[0]),
         )
 
@@ -484,6 +489,19 @@ def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], 
     if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name":
         return gives_kind(kind, question, sentence, also_asked)
     return has_answer_type(kind, sentence)
+
+
+def _what_it_is_about(question: str, s: _Scored, hits: Sequence[RetrievedChunk]) -> str:
+    """The sentence, read with its own heading and its document's title unless it (or then its heading) names
+    another version of the thing asked about: "NICE Framework Components v1.0.0 contains 52 work roles" is
+    about v1.0.0, whatever else its heading or title ("... v1.0.0 and v2.0.0") names; "It has six
+    functions" under "NIST CSF 2.0" is about 2.0."""
+    hit = hits[s.sentence.hit_rank]
+    heading = (s.sentence.heading or str(hit.metadata.get("heading", ""))).split(" > ")[-1]
+    for narrowest in (s.sentence.text, f"{heading} {s.sentence.text}"):
+        if names_another_version(question, narrowest):
+            return narrowest
+    return f"{hit.metadata.get('title', '')} {heading} {s.sentence.text}"
 
 
 def _near_duplicate(a: _Scored, b: _Scored) -> bool:

@@ -102,7 +102,11 @@ def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
     >>> sorted(pinned_numbers("Was NIST CSF 2.0 out by 2024, before 5G Release 18? Name 3 changes."))
     ['18', '2', '2024']
     """
-    pinned = set()
+    return {number for _, number in _pins(text, counts=counts)}
+
+
+def _pins(text: str, *, counts: bool) -> list[tuple[re.Match, str]]:
+    pinned = []
     for match in _PINNED_NUMBER.finditer(text):
         number = match.group(1)
         if (not counts and number.isdigit() and not _YEAR.fullmatch(number)
@@ -110,8 +114,31 @@ def pinned_numbers(text: str, *, counts: bool = False) -> set[str]:
             continue
         if len(number) <= 2 and (_DAY_BEFORE_MONTH.match(text, match.end()) or _MONTH_BEFORE_DAY.search(text, 0, match.start())):
             continue
-        pinned.add(re.sub(r"(?:\.0)+$", "", number))
+        pinned.append((match, re.sub(r"(?:\.0)+$", "", number)))
     return pinned
+
+
+_NAME_BEFORE = re.compile(r"([\w-]+)\W*$")
+
+
+def _named_pins(text: str, *, counts: bool) -> set[tuple[str, str]]:
+    """(the word before it, the number) for each number `text` pins after a content word: ("components", "2")
+    for "NICE Components v2.0.0", ("sfia", "9") for "SFIA 9"; a year after "in" or a month names nothing."""
+    named = set()
+    for match, number in _pins(text, counts=counts):
+        before = _NAME_BEFORE.search(text, 0, match.start())
+        word = before.group(1).lower() if before else ""
+        if word and word not in _STOP and not _MONTH.fullmatch(word):
+            named.add((word, number))
+    return named
+
+
+def names_another_version(question: str, text: str) -> bool:
+    """Does `text` pin another number after a word the question pins one after ("Components v1.0.0" for
+    "components v2.0.0")? Then it is about another version, year or release of the thing asked about."""
+    asked = _named_pins(question, counts=False)
+    asked_words = {word for word, _ in asked}
+    return any(word in asked_words and (word, number) not in asked for word, number in _named_pins(text, counts=True))
 
 
 def number_coverage(question: str, texts: Sequence[str]) -> float:

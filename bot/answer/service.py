@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
-from bot.answer.facets import COUNTRY_NAMES, Part, number_coverage, shape, words
+from bot.answer.facets import COUNTRY_NAMES, Part, shape, words
 from bot.answer.refusal import RefusalModel, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.jurisdictions import named_countries
@@ -338,12 +338,9 @@ def evidence_features(
     scorer: EvidenceScorer, draft: Draft, query: str, question: str, hits: Sequence[RetrievedChunk], visibilities: Sequence[str]
 ) -> dict[str, float]:
     """Everything the refusal classifier reads for one question (names: `bot.answer.refusal.FEATURES`)."""
-    # A chosen sentence is read with its document's title and heading ("... (2022)", "CSF 2.0").
-    quoted = [part for text, chunk in draft.sentences for part in (text, chunk.metadata.get("title", ""), chunk.metadata.get("heading", ""))]
     return {
         **draft.features,
         "unknown_share": scorer.unknown_share(question, visibilities),
-        "number_coverage": number_coverage(question, quoted),
         **retrieval_features(scorer, query, question, hits, visibilities),
     }
 

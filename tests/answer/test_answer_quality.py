@@ -516,3 +516,23 @@ def test_a_count_is_a_number_of_the_thing_asked_not_any_figure(service, question
 def test_a_count_of_the_thing_asked_is_still_answered(service):
     answer = _answered(service, "how many countries signed the 6g principles", audience="staff")
     assert "ten countries" in answer.text, describe(answer)
+
+
+def test_another_version_of_the_thing_asked_is_told_apart():
+    from bot.answer.facets import names_another_version
+
+    question = "how many categories are in nice components v2.0.0"
+    assert names_another_version(question, "In NICE Framework Components v1.0.0, there are 7 categories.")
+    assert not names_another_version(question, "NICE Framework Components v2.0.0 keeps the 7 categories.")
+    assert not names_another_version("how many levels in sfia 9", "SFIA runs from level 1 to level 7.")  # another word
+    assert not names_another_version("what changed in 2025", "In 2024 the Act was amended.")  # "in" names nothing
+
+
+def test_a_figure_about_another_version_does_not_answer_for_the_version_asked(service):
+    # Answered before (P 0.92): the count sentence is about v1.0.0, and its document's title names v2.0.0 too.
+    # Still answered: a sentence naming both versions ("v1.0.0 has ... 2,200+ TKS statements ...; v2.0.0
+    # removed ...") is read as about either.
+    answer = service.ask("what is the number of work roles in nice components v2.0.0", audience="staff")
+    assert answer.status == "no_answer", describe(answer)
+    answer = _answered(service, "what is the number of work roles in nice components v1.0.0", audience="staff")
+    assert "52 work roles" in answer.text, describe(answer)

@@ -10,7 +10,8 @@ Why these features: a question the documents answer retrieves chunks that both r
 and that contain its rare terms; its best sentence is close in meaning and covers its words; every
 part of a comparison or multi-part question finds a sentence; and none of its words are unknown to
 the corpus; and a year, version or release it names ("SFIA 10", "in 2025") is named by what is
-quoted (`number_coverage`); and the answer gives the kind of thing asked for, a figure for "how much",
+quoted, by the very sentences that give an asked-for figure or date where there are such
+(`number_coverage`); and the answer gives the kind of thing asked for, a figure for "how much",
 a name for "who", that the question did not already state (`type_coverage`); and it is about the
 country the question names ("US mobile traffic" is not answered by the UK's Open RAN target), in the
 quoted sentences, their titles or headings (`country_coverage`). Near misses ("when did Germany join

@@ -229,17 +229,20 @@ _NEAR = 40
 SFIA levels", "the number of work roles is 52")."""
 
 
-def _counts(thing: Part, question: str, sentence: str) -> bool:
-    """Does the sentence give a count the question lacks (a figure that is no year, sum or share, or a number
-    word), with the thing counted named near it? "ETSI is one of the seven Organizational Partners of 3GPP"
-    counts no members; "The SOCI Enhanced Response and Prevention Act 2024 (No. 100) ..." no assets."""
+def _counts(thing: Part | None, question: str, sentence: str) -> bool:
+    """Does the sentence give a count the question lacks: a figure that is no year, or a number word? For a
+    "how many" question (`thing`, see `counted_thing`) it must also be no sum or share, with the thing counted
+    named near it: "ETSI is one of the seven Organizational Partners of 3GPP" counts no members; "The SOCI
+    Enhanced Response and Prevention Act 2024 (No. 100) ..." no assets."""
     sentence = _NOT_A_COUNT.sub(lambda found: " " * len(found.group(0)), sentence)
     asked = figures(question) | {w.lower() for w in _NUMBER_WORD.findall(question)}
     for found in (*_FIGURE.finditer(sentence), *_NUMBER_WORD.finditer(sentence)):
         number = found.group(0).lower().replace(" ", "").rstrip(".,")
-        if number in asked or _BARE_YEAR.fullmatch(number) or _SUM_OR_SHARE.match(number):
+        if number in asked or _BARE_YEAR.fullmatch(number):
             continue
-        if mentions(thing, sentence[max(0, found.start() - _NEAR) : found.end() + _NEAR]) >= 0.5:
+        if thing is None:
+            return True
+        if not _SUM_OR_SHARE.match(number) and mentions(thing, sentence[max(0, found.start() - _NEAR) : found.end() + _NEAR]) >= 0.5:
             return True
     return False
 
@@ -395,12 +398,7 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         amount = _SUM if _ASKS_MONEY.search(question) and not _ASKS_SHARE.search(question) else _AMOUNT
         return any(amount.fullmatch(f) for f in new_figures)
     if kind == "number":
-        thing = counted_thing(question)
-        if thing is not None:
-            return _counts(thing, question, sentence)
-        counted = _NOT_A_COUNT.sub(" ", sentence)
-        return any(not _BARE_YEAR.fullmatch(f) for f in new_figures) or bool(
-            {w.lower() for w in _NUMBER_WORD.findall(counted)} - {w.lower() for w in _NUMBER_WORD.findall(question)})
+        return _counts(counted_thing(question), question, sentence)
     if kind == "date":
         return has_answer_type("date", sentence) and bool(new_figures or names_a_month(sentence))
     if kind == "duration":

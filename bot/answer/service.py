@@ -25,7 +25,9 @@ from bot.retrieve.hybrid import HybridRetriever
 from bot.retrieve.live import ServingView
 from bot.retrieve.identifiers import pin_named_parts
 from bot.retrieve.passages import PassageWindow, draft_units, expand_to_passages
-from bot.retrieve.query import Glossary, StandaloneQuestion, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup, topic_first
+from bot.retrieve.query import (
+    Glossary, StandaloneQuestion, expand_shorthand, make_standalone, name_the_assistant, split_glued_numbers, strip_slack_markup, topic_first,
+)
 from bot.retrieve.rerank import rerank_by_best_sentence
 from bot.retrieve.spelling import SpellingCorrector
 from gcot.settings import Settings
@@ -293,10 +295,11 @@ class AnswerService:
         return list(merged.values())[:k]
 
     def _standalone(self, cleaned: str, history: Sequence[Turn], view: ServingView) -> StandaloneQuestion:
-        """What is searched for: "nofo2" as "nofo 2", "wireles" as "wireless", the assistant called by its name, a follow-up joined to its thread.
+        """What is searched for: "nofo2" as "nofo 2", "lvl" as "level", "wireles" as "wireless", the assistant called by its name, a follow-up joined to its thread.
         `ask` and `refusal_features` share it, so the classifier is trained on what answering sees."""
         frequency = view.extras["evidence"].lexical.document_frequency
-        cleaned = self.speller.correct(split_glued_numbers(cleaned, frequency=frequency), frequency=frequency)
+        cleaned = expand_shorthand(split_glued_numbers(cleaned, frequency=frequency), frequency=frequency)
+        cleaned = self.speller.correct(cleaned, frequency=frequency)
         return make_standalone(topic_first(name_the_assistant(cleaned, self.settings.assistant_name)), history)
 
     def _tools(self, view: ServingView) -> _Tools:

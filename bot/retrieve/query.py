@@ -1,7 +1,7 @@
 """From what a person typed to what the retriever searches for.
 
-Six deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
-name the assistant where the question speaks to it ("what can you do?"), put a topic typed first
+Seven deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
+spell out chat shorthand the documents never use ("lvl"), name the assistant where the question speaks to it ("what can you do?"), put a topic typed first
 back into its question ("ietf what does it do"), make a follow-up standalone
 using the earlier turns, and expand acronyms from the corpus glossary. The question's wording never changes who may read
 what: the audience is a separate argument everywhere.
@@ -159,6 +159,45 @@ def split_glued_numbers(question: str, frequency: Callable[[str], int]) -> str:
         return f"{letters} {number}" if frequency(letters) > frequency(match.group(0)) else match.group(0)
 
     return _GLUED_NUMBER.sub(split, question)
+
+
+# Shorthand people type in chat, with the long forms it stands for (alternative spellings last). Only
+# abbreviations with one reading in a question are listed: "min" (minimum, minister, minute) is not.
+CHAT_SHORTHAND: dict[str, tuple[str, ...]] = {
+    "lvl": ("level",), "lvls": ("levels",), "max": ("maximum",), "ppl": ("people",), "govt": ("government",),
+    "dept": ("department",), "depts": ("departments",), "org": ("organisation", "organization"),
+    "orgs": ("organisations", "organizations"), "intl": ("international",), "yr": ("year",), "yrs": ("years",),
+    "approx": ("approximately",), "mgmt": ("management",), "req": ("requirement",), "reqs": ("requirements",),
+    "reg": ("regulation",), "regs": ("regulations",), "rec": ("recommendation",), "recs": ("recommendations",),
+    "spec": ("specification",), "specs": ("specifications",), "std": ("standard",), "stds": ("standards",),
+    "comms": ("communications",), "info": ("information",), "num": ("number",), "amt": ("amount",),
+    "docs": ("documents",), "doc": ("document",), "cert": ("certification",), "certs": ("certifications",),
+}
+_SHORTHAND = re.compile(rf"\b(?:{'|'.join(sorted(CHAT_SHORTHAND, key=len, reverse=True))})\b", re.I)
+
+
+def expand_shorthand(question: str, frequency: Callable[[str], int]) -> str:
+    """`question` with chat shorthand ("lvl", "ppl", "max") spelled out where the documents never use the
+    short form but do use a long one (the most frequent of its spellings); `frequency` says in how many
+    chunks a word occurs. A short form the documents hold ("GOV" of "GOV.UK") stays as typed.
+
+    Neither BM25 nor the unknown-term check can see that "sfia lvl 5 name" asks about a level: "lvl" is
+    a word the documents lack, which reads as a sign the question cannot be answered.
+
+    >>> chunks = {"level": 40}
+    >>> expand_shorthand("sfia lvl 5 name", frequency=lambda word: chunks.get(word, 0))
+    'sfia level 5 name'
+    """
+    def expand(match: re.Match[str]) -> str:
+        typed = match.group(0)
+        if frequency(typed.lower()) > 0:
+            return typed
+        long_form = max(CHAT_SHORTHAND[typed.lower()], key=frequency)
+        if frequency(long_form) == 0:
+            return typed
+        return long_form.capitalize() if typed[0].isupper() else long_form
+
+    return _SHORTHAND.sub(expand, question)
 
 
 # "ietf what does it do", "sfia generic attributes - what are they": the topic typed first, then a

@@ -14,6 +14,7 @@ from bot.types import Turn
 from bot.retrieve.query import (
     Glossary,
     StandaloneQuestion,
+    expand_shorthand,
     is_follow_up,
     make_standalone,
     name_the_assistant,
@@ -280,3 +281,18 @@ def test_a_topic_typed_first_replaces_the_pronoun_pointing_back_at_it(typed, rea
 ])
 def test_topic_first_leaves_other_questions_as_typed(question):
     assert topic_first(question) == question
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("sfia lvl 5 name", "sfia level 5 name"),  # the documents write "level", never "lvl"
+    ("bill c8 max fine", "bill c8 maximum fine"),
+    ("how many ppl work there", "how many people work there"),
+    ("intl orgs in gcot", "international organisations in gcot"),  # the spelling the documents use
+    ("GOV docs", "GOV documents"),  # "gov" is a word the documents hold ("GOV.UK"): kept as typed
+    ("Lvl 3?", "Level 3?"),  # a capital stays a capital
+    ("maxed out", "maxed out"),  # whole words only
+])
+def test_chat_shorthand_is_spelled_out_where_the_documents_use_the_long_form(typed, searched):
+    chunks = {"level": 40, "maximum": 12, "people": 9, "international": 7, "organisations": 11, "organizations": 2,
+              "documents": 30, "gov": 5, "government": 50}
+    assert expand_shorthand(typed, frequency=lambda word: chunks.get(word.lower(), 0)) == searched

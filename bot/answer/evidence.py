@@ -56,6 +56,9 @@ _CHAT_WORDS = (
     "question q info bot assistant ok okay folks team btw tbh idk rn asap lol anyone someone tell know need "
     "wondering actually roughly basically anyway guys thing things stuff big much many long often"
 ).split()
+# Words that say what kind of answer is wanted, which the answer gives without using them: "canada huawei ban
+# date" is answered by "in May 2022", "sfia level 5 name" by "is called Ensure/advise".
+_KIND_WORDS = "date dates name names count".split()
 
 
 class EvidenceScorer:
@@ -76,7 +79,7 @@ class EvidenceScorer:
         """Sentence vectors stored at ingest (`store.sentences`); chunks without them are embedded here."""
         self.dense_weight = dense_weight
         self._n = max(len(lexical.chunk_ids), 1)
-        self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS))) | set(_CHAT_WORDS)
+        self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS + _KIND_WORDS))) | set(_CHAT_WORDS + _KIND_WORDS)
         self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()

@@ -184,9 +184,10 @@ def has_answer_type(kind: str | None, sentence: str) -> bool:
 
 # "who", "which countries", or a terse ask that ends on a group's members ("gcot members?").
 # As with "when", "who" asks only as the question's own word, not inside a clause ("users who do not log in").
+_NAMED_GROUPS = r"operators|vendors|suppliers|providers|firms|companies|organi[sz]ations|universities"
 _ASKS_NAME = re.compile(
     r"^\W*(?:(?:and|so|but)\s+)?who(?:m|se)?\b|\b(?:members?|partners?|signatories|founders?)\W*$|"
-    r"\bwhich (?:countries|organi[sz]ations|companies|departments|agencies|bodies|members|partners)\b", re.I
+    rf"\bwhich\s+(?:[\w-]+\s+){{0,2}}?(?:countries|departments|agencies|bodies|members|partners|{_NAMED_GROUPS})\b", re.I
 )
 # "When do you need to ...?" asks for a condition, not a date.
 _ASKS_CONDITION = re.compile(r"\bwhen\s+(?:do|does|should|can|must|would)\s+(?:you|i|we|one|people)\b", re.I)
@@ -209,13 +210,18 @@ _NOT_A_COUNT = re.compile(r"\bone\s+of\b|\b(?:no|the|any|every|each|which|this|t
 # "How many members ...", "the number of work roles ...": the words naming what is counted, up to the first
 # function word. A count answers only when its sentence names that thing too.
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+([^?.;]+)", re.I)
+# "o-ran alliance member count": the word before "count" is what is counted.
+_COUNT_OF_WORD = re.compile(r"\b([a-z][\w-]*)\s+count\b(?!\s+(?:as|towards?|for|on)\b)", re.I)
 
 
 def counted_thing(question: str) -> Part | None:
-    """What a "how many" question counts ("members" of "how many members does etsi have"), or None."""
+    """What a "how many" question counts ("members" of "how many members does etsi have", "member" of
+    "member count"), or None."""
     found = _COUNTED.search(question)
     if not found:
-        return None
+        typed_after = _COUNT_OF_WORD.search(question)
+        word = typed_after.group(1).lower() if typed_after else ""
+        return Part(word, (word,)) if word and word not in _STOP else None
     counted = []
     for word in _WORD.findall(found.group(1)):
         if word.lower() in _STOP or len(counted) == 3:
@@ -267,10 +273,14 @@ _SUM = re.compile(r"[£$€¥].*|.*(?:m|bn|k|tn|million|billion|trillion)", re.I
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
 
-# "Where is X headquartered / based?" asks for a named place: "in Geneva", "at Sophia Antipolis". Not "located":
+# "Where is X headquartered / based / hosted?", "which city ...?" ask for a named place: "in Geneva", "at Sophia
+# Antipolis". Not "located":
 # "where is wernickes area located in the brain" is answered in plain words.
-_ASKS_BASE = re.compile(r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based)\b|\bheadquarters\b", re.I)
-_PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)")
+_ASKS_BASE = re.compile(
+    r"\bwhere\b.*\b(?:headquarter(?:s|ed)?|hq|based|hosted)\b|\bheadquarters\b|\b(?:which|what)\s+(?:city|town|venue)\b", re.I
+)
+# A name followed by a number is a release, a version or a law, not a place: "in Release 20", "in Act 2021".
+_PLACE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)\b(?!\s+\d)")
 
 
 def _new_place(question: str, place: str) -> bool:
@@ -283,6 +293,41 @@ def _new_place(question: str, place: str) -> bool:
     return not countries or not countries <= named_countries(question)
 
 
+# "What does CDP stand for?" asks for the words an acronym abbreviates.
+_ASKS_EXPANSION = re.compile(r"\b([A-Za-z][A-Za-z0-9&-]{1,11})\s+(?:stands?|is\s+short)\s+for\b", re.I)
+_LINKING_WORDS = frozenset("of and for the on in to at &".split())
+
+
+def asked_acronym(question: str) -> str | None:
+    """The acronym a question asks to be spelled out ("CDP" of "what does CDP stand for"), or None."""
+    found = _ASKS_EXPANSION.search(question)
+    return found.group(1) if found and found.group(1).lower() not in _STOP else None
+
+
+def spells_out(acronym: str, sentence: str) -> bool:
+    """Does the sentence hold words whose initials spell the acronym ("Bureau of Cyberspace and Digital Policy"
+    for "CDP", "Security of Critical Infrastructure" for "SOCI")? Its letters are taken in order from
+    consecutive capitalised words; a linking word ("of", "and") may give a letter or be passed over. An acronym
+    of fewer than two letters cannot be checked: True."""
+    letters = [c.lower() for c in acronym if c.isalpha()]
+    if len(letters) < 2:
+        return True
+    tokens = [w for w in re.findall(r"[\w&]+", sentence) if w.lower() != acronym.lower()]
+
+    def match(letter: int, token: int) -> bool:
+        if letter == len(letters):
+            return True
+        if token == len(tokens):
+            return False
+        word = tokens[token]
+        linking = word.lower() in _LINKING_WORDS
+        if (word[0].isupper() or linking) and word[0].lower() == letters[letter] and match(letter + 1, token + 1):
+            return True
+        return linking and letter > 0 and match(letter, token + 1)
+
+    return any(match(0, start) for start in range(len(tokens)))
+
+
 # "Which countries are in GCOT?" is answered by a sentence naming countries, not by one naming the coalition.
 _ASKS_COUNTRIES = re.compile(r"\b(?:which|what) (?:countries|nations|governments)\b", re.I)
 
@@ -293,13 +338,16 @@ def asks_countries(question: str) -> bool:
 
 
 _GROUP = re.compile(r"\b(?:members?|membership|partners?|signatories|signatory|founders?|founding members?)\b", re.I)
+# "Which UK operators signed up?" is answered by the operators' names, as "who are the members" is.
+_WHICH_GROUP = re.compile(
+    rf"\bwhich\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED_GROUPS})\b", re.I)
 
 
 def asks_members(question: str) -> bool:
     """Does the question ask who belongs to a group ("who are gcot's members", "who are the members of
     gcot")? Such a "who are X" is answered by names, not by a definition of X; "who is the ceo of X" asks
     for a person, whom no capitalised word is sure to be."""
-    return asked_kind(question) == "name" and bool(_GROUP.search(question))
+    return asked_kind(question) == "name" and bool(_GROUP.search(question) or _WHICH_GROUP.search(question))
 
 
 # "Who chairs the steering group?", "who is the ceo of ...?" ask for one person in a role: a sentence naming the
@@ -307,7 +355,9 @@ def asks_members(question: str) -> bool:
 _ASKS_PERSON = re.compile(
     r"\bwho\s+(?:chairs?|chaired|heads?|headed|directs?|directed|presides?|presided)\b|"
     r"\b(?:chair(?:man|woman|person)?|ceo|chief executive|president|director(?:[- ]general)?|secretary(?:[- ]general)?|"
-    r"minister|head)(?:'s)?\s+(?:of|at|for|responsible|in charge)\b|\b(?:chair(?:man|woman|person)?|ceo|president|secretary|minister)(?:'s)?\s+name\b", re.I
+    r"minister|head)(?:'s)?\s+(?:of|at|for|responsible|in charge)\b|\b(?:chair(?:man|woman|person)?|ceo|president|secretary|minister)(?:'s)?\s+name\b|"
+    r"\b(?:which|who\s+(?:is|was)\s+the)\s+(?:[\w'-]+\s+){0,2}?(?:minister|official|secretary(?:[- ]general)?|chair(?:man|woman|person)?|"
+    r"ceo|president|director(?:[- ]general)?|lead)\b", re.I
 )
 
 
@@ -355,17 +405,20 @@ def asks_amount(question: str) -> bool:
 
 def asked_kind(text: str) -> str | None:
     """What kind of answer a question (part) wants back: `answer_type`'s "duration", "date" and "number",
-    "frequency" ("how often"), or "name" ("who", "which countries", "gcot members?").
+    "frequency" ("how often"), or "name" ("who", "which countries", "which minister", "gcot members?").
 
     A yes-or-no question ("are Finland and Sweden members?", "is the date of birth calculated?") asks for
     none: its answer is a statement, whatever it holds; nor does a question for a role ("who is
     responsible for ...?") or a condition ("when do you need to ...?"). "Where" is checked only for where a
-    body is based ("place": "where is X headquartered / based"): other answers say where in plain
-    words ("in the tropics", "on grassy plains"), and on ClapNQ and the public PDFs a check of every "where"
-    declined more answerable questions than unanswerable ones.
+    body is based or something hosted, and "which city / town / venue" ("place": "where is X headquartered /
+    based"): other answers say where in plain words ("in the tropics", "on grassy plains", "data held on
+    encrypted drives"), and on ClapNQ and the public PDFs a check of every "where" declined more answerable
+    questions than unanswerable ones. "What does X stand for" asks for an "expansion" (see `spells_out`).
     """
     if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ROLE.search(text):
         return None
+    if asked_acronym(text):
+        return "expansion"
     if _ASKS_FREQUENCY.search(text):
         return "frequency"
     if _ASKS_BASE.search(text):
@@ -381,13 +434,15 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     An amount ("budget", "how much") is a figure with a currency, a magnitude or a percent sign that the
     question lacks, and money ("how much money", "funding") one without a percent sign unless a share of
     it is asked for; another number is any figure the question lacks (a bare year is a date, not a count)
-    or a number word, and for "how many" no sum or share, in a sentence that names the thing counted;
+    or a number word, and for "how many" (or "member count") no sum or share, in a sentence that names the
+    thing counted;
     a date has a month or a new figure besides its date form; a name is a capitalised
     word the question does not use, the sentence's first word aside (every sentence opens with a
     capital), and no month: "launched in October 2023" names no member; for the person in a role ("who chairs
     ...") the sentence must speak of that role (`speaks_of_role`), and a group's members must be listed or said
     to belong (`lists_members`); a place is a capitalised name after "in" or "at" that the question lacks,
-    no month and no country the question names. `also_asked(word)` says a word
+    no month and no country the question names; an expansion is words whose initials spell the acronym
+    asked about (`spells_out`). `also_asked(word)` says a word
     counts as asked too (a word of an acronym's expansion: "gcot members?" is not answered by "The Global
     Coalition on Telecommunications (GCOT) is ..."). No kind asked: True.
     """
@@ -407,6 +462,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         return bool(_HAS_FREQUENCY.search(sentence))
     if kind == "place":
         return any(_new_place(question, place) for place in _PLACE.findall(sentence))
+    if kind == "expansion":
+        return spells_out(asked_acronym(question) or "", sentence)
     if asks_countries(question):
         return new_countries(question, sentence) > 0
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.
@@ -415,7 +472,12 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     names_new = any(
         name.lower() not in asked_words and not _MONTH.fullmatch(name) and not (also_asked and also_asked(name))
         for name in _NAME.findall(sentence.strip()))
-    return names_new and speaks_of_role(question, sentence) and (not asks_members(question) or lists_members(sentence))
+    return names_new and not _DENIES_NAMING.search(sentence) and speaks_of_role(question, sentence) and (
+        not asks_members(question) or lists_members(sentence))
+
+
+# "The documents do not name GCOT workstream leads" names no one, whatever capitalised words it holds.
+_DENIES_NAMING = re.compile(r"\b(?:do(?:es)?|did)\s+not\s+(?:name|list|identify|say\s+who)\b|\bnot\s+(?:named|listed|identified)\b", re.I)
 
 
 # A group's members are named in a list ("DSIT (UK), DITRDCA (Australia) ... and NTIA (US)", "Vodafone, BT

@@ -38,6 +38,17 @@ from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
     ("What password length should users select where systems allow it?", None),  # "where" inside a clause
     ("What happens to users who do not use the system for 60 days?", None),  # "who" inside a clause
     ("when do you need to notify Ofcom of a security compromise", None),  # a condition, not a date
+    ("o-ran alliance member count", "number"),
+    ("Which minister presented the strategy to the Commons?", "name"),  # the person in a role, asked with "which"
+    ("which MIC minister launched the strategy", "name"),
+    ("who is the itu secretary-general", "name"),
+    ("who is the UK's lead department", "name"),  # "who" asks for a name, but no person in a role
+    ("Which UK mobile operators signed up to the ambition?", "name"),
+    ("Which city hosted the first 6G workshop?", "place"),
+    ("where was the 2019 conference hosted", "place"),
+    ("where is personal data held", None),  # said in plain words ("on encrypted drives")
+    ("what does CDP stand for", "expansion"),
+    ("CHEDDAR stands for what?", "expansion"),
 ])
 def test_asked_kind(question, kind):
     assert asked_kind(question) == kind
@@ -103,6 +114,31 @@ def test_to_date_is_not_a_date_for_answer_type_either():
     ("where is the uk cyber security council based", "The Council is based in the UK.", False),
     ("where is the uk cyber security council based", "It is the professional body for the profession in the United Kingdom.", False),
     ("where is etsi based", "ETSI is based in France.", True),
+    # "X count" counts X, as "how many X" does.
+    ("o-ran alliance member count", "The O-RAN Alliance was formed through the merger of two earlier groups.", False),
+    ("o-ran alliance member count", "The O-RAN Alliance has more than 300 members.", True),
+    # "which minister" asks for the person in that role; "which operators" for their names.
+    ("Which minister presented the strategy to the Commons?", "The strategy was announced to Parliament by DCMS.", False),
+    ("Which minister presented the strategy to the Commons?", "Minister Matt Warman presented it to the Commons.", True),
+    ("who is the itu secretary-general", "The ITU is the UN agency for digital technologies, based in Geneva.", False),
+    ("who is the itu secretary-general", "The ITU Secretary-General is Doreen Bogdan-Martin.", True),
+    # A sentence saying who is not named names no one.
+    ("Who is the GCOT workstream lead for subsea cables?", "They do not name GCOT workstream leads or confirm Open RAN outputs.", False),
+    ("Who is the GCOT workstream lead for subsea cables?", "The subsea workstream is led by Jane Smith of DSIT.", True),
+    ("who is the UK's lead department", "The UK's lead department is DSIT.", True),
+    ("Which UK mobile operators signed up to the ambition?", "The UK government and UK mobile operators share the ambition.", False),
+    ("Which UK mobile operators signed up to the ambition?", "Vodafone, BT, O2 and Three signed up to the ambition.", True),
+    ("Which UK mobile operators signed up to the ambition?", "The ambition was reported in News coverage of the Principles.", False),
+    # A city or venue is a named place, as where a body is based is.
+    ("Which city hosted the first 6G workshop in March 2025?", "The first 6G workshop was planned for March 2025.", False),
+    ("Which city hosted the first 6G workshop in March 2025?", "The first 6G workshop was held in Incheon in March 2025.", True),
+    ("Which city hosted the first 6G workshop?", "6G studies begin in Release 20, with a first workshop in 2025.", False),
+    ("where was the 2019 conference hosted", "The conference was hosted in Prague in May 2019.", True),
+    # What an acronym stands for is its expansion: capitalised words whose initials spell it.
+    ("what does CDP stand for", "CDP - Bureau of Cyberspace and Digital Policy - supports NTIA.", True),
+    ("what does CHEDDAR stand for", "One of the three hubs is CHEDDAR, led from Imperial College London.", False),
+    ("what does soci stand for", "SOCI is the Security of Critical Infrastructure Act 2018.", True),
+    ("what does TSSR stand for", "The Telecommunications Sector Security Reforms (TSSR) took effect in 2018.", True),
 ])
 def test_gives_kind(question, sentence, gives):
     assert gives_kind(asked_kind(question), question, sentence) is gives

@@ -536,3 +536,20 @@ def test_a_figure_about_another_version_does_not_answer_for_the_version_asked(se
     assert answer.status == "no_answer", describe(answer)
     answer = _answered(service, "what is the number of work roles in nice components v1.0.0", audience="staff")
     assert "52 work roles" in answer.text, describe(answer)
+
+
+@pytest.mark.parametrize("question", [
+    "what does CHEDDAR stand for",  # named, never spelled out
+    "o-ran alliance member count",  # the documents say they do not list the members
+    "who is the itu secretary-general",
+    "which MIC minister launched the beyond 5g strategy",
+])
+def test_an_answer_of_the_asked_kind_is_missing(service, question):
+    features = service.refusal_features(question, audience="academic")
+    assert features["type_coverage"] == 0.0, features
+
+
+def test_a_shorthand_ask_is_answered(service):
+    # Declined before (P 0.001): "lvl" is a word no document holds.
+    answer = _answered(service, "sfia lvl 5 name", audience="staff")
+    assert "Ensure/advise" in answer.text, describe(answer)

@@ -79,7 +79,8 @@ class EvidenceScorer:
         """Sentence vectors stored at ingest (`store.sentences`); chunks without them are embedded here."""
         self.dense_weight = dense_weight
         self._n = max(len(lexical.chunk_ids), 1)
-        self._chat_words = set(lexical.raw_tokens(" ".join(_CHAT_WORDS + _KIND_WORDS))) | set(_CHAT_WORDS + _KIND_WORDS)
+        no_terms = _CHAT_WORDS + _KIND_WORDS
+        self._chat_words = set(lexical.raw_tokens(" ".join(no_terms))) | set(no_terms)
         self._vocab_buckets: dict[tuple[str, ...], dict[tuple[str, int], list[str]]] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()

@@ -428,6 +428,10 @@ def asked_kind(text: str) -> str | None:
     return "name" if _ASKS_NAME.search(text) or asks_person(text) else None
 
 
+# "The documents do not name GCOT workstream leads" names no one, whatever capitalised words it holds.
+_DENIES_NAMING = re.compile(r"\b(?:do(?:es)?|did)\s+not\s+(?:name|list|identify|say\s+who)\b|\bnot\s+(?:named|listed|identified)\b", re.I)
+
+
 def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Callable[[str], bool] | None = None) -> bool:
     """Does the sentence state an answer of that kind that the question does not already state?
 
@@ -475,9 +479,6 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
     return names_new and not _DENIES_NAMING.search(sentence) and speaks_of_role(question, sentence) and (
         not asks_members(question) or lists_members(sentence))
 
-
-# "The documents do not name GCOT workstream leads" names no one, whatever capitalised words it holds.
-_DENIES_NAMING = re.compile(r"\b(?:do(?:es)?|did)\s+not\s+(?:name|list|identify|say\s+who)\b|\bnot\s+(?:named|listed|identified)\b", re.I)
 
 
 # A group's members are named in a list ("DSIT (UK), DITRDCA (Australia) ... and NTIA (US)", "Vodafone, BT

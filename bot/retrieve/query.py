@@ -1,9 +1,9 @@
 """From what a person typed to what the retriever searches for.
 
 Seven deterministic steps: strip Slack markup, split a number typed glued to its word ("nofo2"),
-spell out chat shorthand the documents never use ("lvl"), name the assistant where the question speaks to it ("what can you do?"), put a topic typed first
-back into its question ("ietf what does it do"), make a follow-up standalone
-using the earlier turns, and expand acronyms from the corpus glossary. The question's wording never changes who may read
+spell out chat shorthand the documents never use ("lvl"), name the assistant where the question
+speaks to it ("what can you do?"), put a topic typed first back into its question ("ietf what does it
+do"), make a follow-up standalone using the earlier turns, and expand acronyms from the corpus glossary. The question's wording never changes who may read
 what: the audience is a separate argument everywhere.
 """
 

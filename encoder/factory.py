@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Purpose = Literal["query", "documents"]
+Purpose = Literal["query", "documents", "sentences"]
 
 
 def onnx_cache_root(settings: Settings):
@@ -27,13 +28,18 @@ def load_embedder(settings: Settings, *, purpose: Purpose = "query") -> Embedder
     and the model folder can be exported; the export is made once, in a child process, and cached
     under the data dir. Documents (ingest) always use torch fp32: it embeds as many chunks per
     CPU-second as ONNX fp32 here, and the stored vectors stay the reference every variant is measured
-    against. A failure of the ONNX path falls back to torch with a warning, except with
-    `embedding_backend=onnx`, which raises.
+    against. Sentences (the ingest's sentence vectors, `store.sentences`) get the query model,
+    since answering compares them with query vectors, but with every core: the ingest is a batch job
+    (its torch chunk model uses every core too), and two threads embed them 1.7x faster than one. A
+    failure of the ONNX path falls back to torch with a warning, except with `embedding_backend=onnx`,
+    which raises.
     """
     from encoder.embedder import Embedder
 
     model_path = settings.model_path()
-    if purpose == "query" and settings.embedding_backend != "torch":
+    if purpose == "sentences":
+        settings = settings.model_copy(update={"embedding_threads": max(settings.embedding_threads, os.cpu_count() or 1)})
+    if purpose != "documents" and settings.embedding_backend != "torch":
         embedder = _onnx(settings, variant=settings.embedding_onnx_variant)
         if embedder is not None:
             return embedder

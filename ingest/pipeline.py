@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from encoder import Embedder, model_info
+from encoder import Embedder, load_embedder, model_info
 from gcot.settings import Settings
 from ingest.chunking import CHUNKER_VERSION, Chunk, Chunker, TokenCounter
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_document
@@ -413,6 +413,7 @@ def ingest(
     prune: bool = True,
     strict: bool = False,
     embedder: Embedder | None = None,
+    sentence_embedder: Any = None,
     progress: bool = False,
 ) -> IngestResult:
     """Bring the index in line with the documents under `sources`.
@@ -423,6 +424,10 @@ def ingest(
         prune: delete documents whose file is gone. Defaults to True.
         strict: fail before writing anything if any file is bad. Defaults to False (report, skip).
         embedder: an already-loaded model; loaded on first need otherwise (never on a no-op run).
+        sentence_embedder: the model chunk sentences are embedded with (`store.sentences`). Defaults to
+            `embedder` when one is given, else `load_embedder(purpose="sentences")`: the query
+            model (ONNX int8 by default), since answering compares those vectors with query
+            vectors; it embeds short sentences about 2x faster than torch fp32 here.
         progress: show progress bars on stderr. Defaults to False.
 
     Returns:
@@ -440,7 +445,7 @@ def ingest(
     model_name, dimension = model_info(model_path)
     with open_writer(settings, model_name=model_name, dimension=dimension) as writer:
         result = _run(sources, settings=settings, writer=writer, prune=prune, strict=strict, embedder=embedder,
-                      model_path=model_path, progress=progress)
+                      sentence_embedder=sentence_embedder or embedder, model_path=model_path, progress=progress)
         result["check"] = dict(check_index(settings, model_name=model_name, dimension=dimension))
     result["seconds"] = round(time.perf_counter() - started, 3)
     if not result["check"]["clean"]:
@@ -450,7 +455,7 @@ def ingest(
 
 
 def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune: bool, strict: bool,
-         embedder: Embedder | None, model_path: Path, progress: bool) -> IngestResult:
+         embedder: Embedder | None, sentence_embedder: Any, model_path: Path, progress: bool) -> IngestResult:
     files = scan_sources(sources)
     plan = _plan(files, writer, settings, progress)
     if not files and plan.records and prune:
@@ -469,8 +474,8 @@ def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune:
         _prune(plan, writer, counts)
     records = _sweep(writer, counts)
     # Sentence vectors for every published chunk (issue 11), so answering embeds only the query.
-    sync_sentences(writer, records, settings=settings, load_embedder=lambda: embedder or Embedder(
-        model_path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads))
+    sync_sentences(writer, records, settings=settings,
+                   load_embedder=lambda: sentence_embedder or load_embedder(settings, purpose="sentences"))
     version = writer.publish()
     added = sum(1 for doc_id in plan.pending if doc_id not in plan.records)
     return IngestResult(

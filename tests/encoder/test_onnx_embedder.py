@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,10 @@ def test_settings_pick_the_backend(cache_root: Path, tmp_path: Path) -> None:
     # Documents are embedded with torch whatever the query backend.
     documents = load_embedder(make_settings(tmp_path / "data", embedding_cache_dir=cache_root), purpose="documents")
     assert documents.backend == "torch"
+    # The ingest's sentence vectors: the query model (they are compared with query vectors), every core.
+    sentences = load_embedder(make_settings(tmp_path / "data", embedding_cache_dir=cache_root), purpose="sentences")
+    assert (sentences.backend, sentences.variant) == ("onnx", "int8")
+    assert sentences.session.get_session_options().intra_op_num_threads == (os.cpu_count() or 1)
 
 
 def test_a_model_folder_it_cannot_export_falls_back_to_torch(tmp_path: Path) -> None:
@@ -129,3 +134,35 @@ def test_a_cli_process_embeds_queries_without_importing_torch(cache_root: Path, 
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["onnx", "384", "False", "False"]
+
+
+def test_ingest_embeds_sentences_with_the_query_embedder(cache_root: Path, tmp_path: Path, embedder: Embedder) -> None:
+    """Answering compares stored sentence vectors with query vectors from the ONNX int8 model, so
+    `ingest()` given no embedder stores that model's sentence vectors, not torch fp32's."""
+    from ingest.pipeline import ingest
+    from store import open_reader
+    from store.sentences import SentenceVectors, split_texts
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "launch.md").write_text(
+        "# Launch\n\nThe coalition launched on 5 October 2023. Its five members are the UK, Australia, Canada, "
+        "Japan and the US.\n\nIt works on secure, resilient networks. Ok.\n"
+    )
+    settings = make_settings(tmp_path / "data", embedding_cache_dir=cache_root)
+    assert ingest([docs], settings=settings)["chunks_embedded"] >= 1
+
+    reader = open_reader(settings)
+    try:
+        items = [(chunk.chunk_id, split_texts(chunk.text)) for chunk in reader.snapshot().iter_chunks()]
+    finally:
+        reader.close()
+    stored = SentenceVectors(settings).lookup(items)
+    assert set(stored) == {chunk_id for chunk_id, _ in items}
+    sentences = [text for _, texts in items for text in texts]
+    vectors = np.concatenate([stored[chunk_id] for chunk_id, _ in items])
+    query_model = load_embedder(settings)  # one thread, where ingest used every core: the same vectors
+    to_query_model = (vectors * query_model.embed_documents(sentences)).sum(axis=1)
+    to_torch = (vectors * embedder.embed_documents(sentences)).sum(axis=1)
+    assert to_query_model.min() > 0.995, to_query_model
+    assert to_query_model.mean() > to_torch.mean(), (to_query_model.mean(), to_torch.mean())

@@ -229,10 +229,11 @@ class ExtractiveGenerator:
             chosen.append(self._lead(question_shape, ranked, aliases))
         typed: list[_Scored] = []
         question, wants = _kind_to_quote(question_shape, question)
-        if wants and not any(_gives(wants, question, c.sentence.text, expands) for c in chosen):
+        # A caveat gives nothing asked: "the documents do not confirm later members, e.g. Finland" names no member.
+        if wants and not any(_gives(wants, question, c.sentence.text, expands) for c in _affirmative_only(chosen)):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
-            typed = [s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best]
+            typed = _affirmative([s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best])
             if wants == "name":  # "which countries ...?": the sentence naming the most of them
                 typed.sort(key=lambda s: -new_countries(question, s.sentence.text))
             # The lead's own document first: "when was the TSA passed?" led by the Act's definition takes the
@@ -241,7 +242,9 @@ class ExtractiveGenerator:
             # "how many levels in sfia" opens on "The seven SFIA levels are ..." when that scores as well as the
             # lead ("Together, the SFIA levels ... let an organisation say ...") and comes from the lead's own
             # document: the asked-for figure comes first. Another document's figure may be another thing's.
-            if typed and typed[0].doc_id == chosen[0].doc_id and typed[0].score >= self.new_source_ratio * chosen[0].score:
+            # A lead that only says what is not known ("no later members are confirmed") follows the answer.
+            if typed and (_negated(chosen[0].sentence.text) or (
+                    typed[0].doc_id == chosen[0].doc_id and typed[0].score >= self.new_source_ratio * chosen[0].score)):
                 chosen.insert(0, typed[0])
             else:
                 chosen.extend(typed)
@@ -457,6 +460,11 @@ def _negated(text: str) -> bool:
 def _affirmative(sentences: list[_Scored]) -> list[_Scored]:
     """The sentences that state something rather than what is not so or not known; all of them if none does."""
     return [s for s in sentences if not _negated(s.sentence.text)] or sentences
+
+
+def _affirmative_only(sentences: list[_Scored]) -> list[_Scored]:
+    """The sentences that state something rather than what is not so or not known (none if none does)."""
+    return [s for s in sentences if not _negated(s.sentence.text)]
 
 
 def _words(chosen: list[_Scored]) -> int:

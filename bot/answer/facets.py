@@ -350,6 +350,18 @@ def asks_members(question: str) -> bool:
     return asked_kind(question) == "name" and bool(_GROUP.search(question) or _WHICH_GROUP.search(question))
 
 
+# How documents say who belongs to a group: "signed by five departments", "the founding partners", "joined in
+# 2024". A membership question searches with these too, since the asker's "members" is often not the word used.
+MEMBERSHIP_WORDS = "members partners signatories signed joined founding"
+
+
+def membership_query(question: str, query: str) -> str:
+    """`query` with the words of belonging added when `question` asks who belongs to a group (`asks_members`)."""
+    if not asks_members(question) or _WHICH_GROUP.search(question):
+        return query
+    return f"{query} {MEMBERSHIP_WORDS}"
+
+
 # "Who chairs the steering group?", "who is the ceo of ...?" ask for one person in a role: a sentence naming the
 # group's member departments is no answer, though it holds new capitalised words.
 _ASKS_PERSON = re.compile(

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
-from bot.answer.facets import COUNTRY_NAMES, Part, shape, words
+from bot.answer.facets import COUNTRY_NAMES, Part, membership_query, shape, words
 from bot.answer.refusal import RefusalModel, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.jurisdictions import named_countries
@@ -146,7 +146,7 @@ class AnswerService:
             if rewritten := tools.llm.condense(cleaned, history):
                 standalone = StandaloneQuestion(text=rewritten, question=rewritten)
         answer.standalone_question = standalone.text
-        query = view.glossary.expand(standalone.text)
+        query = _search_query(standalone, view.glossary)
         t0 = time.perf_counter()
         hits = self._retrieve(standalone.question, query, view, self.settings.visibilities_for(audience), k=self.k)
         answer.timings["retrieve_ms"] = _ms(t0)
@@ -200,7 +200,7 @@ class AnswerService:
             return None
         history = [turn if isinstance(turn, Turn) else Turn.model_validate(turn) for turn in history]
         standalone = self._standalone(cleaned, history, view)
-        query = view.glossary.expand(standalone.text)
+        query = _search_query(standalone, view.glossary)
         visibilities = self.settings.visibilities_for(audience)
         hits = self._retrieve(standalone.question, query, view, visibilities, k=self.k)
         if not hits:
@@ -212,7 +212,8 @@ class AnswerService:
         """Retrieval alone (passages, as `ask` reads them), with the same cleaning, expansion and audience filter."""
         view = self.retriever.live.current()
         cleaned = strip_slack_markup(query)
-        return self._retrieve(cleaned, view.glossary.expand(cleaned), view, self.settings.visibilities_for(audience), k=k)
+        query = _search_query(StandaloneQuestion(text=cleaned, question=cleaned), view.glossary)
+        return self._retrieve(cleaned, query, view, self.settings.visibilities_for(audience), k=k)
 
     def ready(self) -> dict[str, Any]:
         """Readiness: the serving version has chunks, Chroma answers; `index_version` names that version."""
@@ -361,6 +362,12 @@ def _about_side(side: str, hit: RetrievedChunk) -> bool:
     asked = named_countries(side)
     named = named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}")
     return not asked or not named or bool(asked & named)
+
+
+def _search_query(standalone: StandaloneQuestion, glossary: Glossary) -> str:
+    """What is searched: the standalone question with acronyms spelled out and, for "who are X's members",
+    the words documents use for belonging."""
+    return membership_query(standalone.question, glossary.expand(standalone.text))
 
 
 def _no_answer(surface: str) -> str:

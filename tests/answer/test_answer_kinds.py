@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.facets import answer_type, asked_kind, gives_kind, type_coverage
+from bot.answer.facets import answer_type, asked_kind, gives_kind, membership_query, type_coverage
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -152,3 +152,19 @@ def test_type_coverage_reads_every_part_of_a_multi_part_question():
     assert type_coverage(question, [date]) == 0.0  # the penalty part gets no figure
     assert type_coverage("What is the ECSF?", []) == 1.0  # nothing asked for: nothing to miss
     assert type_coverage("How much did the reauction raise?", ["The reauction was held in 2025."]) == 0.0
+
+
+@pytest.mark.parametrize(("question", "adds"), [
+    ("gcot members?", True),
+    ("who are the members of the coalition", True),
+    ("who are 3GPP's partners", True),
+    ("Are Finland and Sweden GCOT members?", False),  # yes or no: the names are in the question
+    ("Which companies are current members of the O-RAN Alliance?", False),  # companies' names, not belonging
+    ("When did GCOT launch?", False),
+])
+def test_a_membership_question_searches_with_the_words_of_belonging(question: str, adds: bool) -> None:
+    searched = membership_query(question, question)
+    assert searched.startswith(question)
+    assert (searched != question) is adds
+    if adds:
+        assert {"signed", "partners", "signatories"} <= set(searched.split())

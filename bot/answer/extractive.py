@@ -459,7 +459,7 @@ def _negated(text: str) -> bool:
 
 def _affirmative(sentences: list[_Scored]) -> list[_Scored]:
     """The sentences that state something rather than what is not so or not known; all of them if none does."""
-    return [s for s in sentences if not _negated(s.sentence.text)] or sentences
+    return _affirmative_only(sentences) or sentences
 
 
 def _affirmative_only(sentences: list[_Scored]) -> list[_Scored]:

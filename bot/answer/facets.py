@@ -259,7 +259,8 @@ _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # An amount of money or a share is asked for by these words, and answered by a figure with a currency,
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
 _ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
-_AMOUNT = re.compile(r"[£$€¥].*|.*(?:%|m|bn|k|tn|million|billion|trillion)", re.I)
+_MAGNITUDE = r"m|bn|k|tn|million|billion|trillion"
+_AMOUNT = re.compile(rf"[£$€¥].*|.*(?:%|{_MAGNITUDE})", re.I)
 # Money asked for is a sum ("£40m", "$1.9bn", "44 trillion yen"), not a share: "how much money did the report
 # recommend" is not answered by a "35% of traffic" target. A share of money ("how much of the cost", "what share
 # of the budget") and a fine ("up to 10% of turnover") may be a percentage.
@@ -268,7 +269,7 @@ _ASKS_MONEY = re.compile(
     r"invest(?:ed|ment)?|yen|dollars?|pounds?|euros?)\b", re.I)
 _ASKS_SHARE = re.compile(r"\bhow much of\b|\b(?:share|percent(?:age)?|proportion|fraction)\b", re.I)
 _SUM_OR_SHARE = re.compile(r"[£$€¥]|.*%$")  # no count, whatever its digits: "£40m", "35%"
-_SUM = re.compile(r"[£$€¥].*|.*(?:m|bn|k|tn|million|billion|trillion)", re.I)
+_SUM = re.compile(rf"[£$€¥].*|.*(?:{_MAGNITUDE})", re.I)  # `_AMOUNT` without the percent sign
 # A capitalised word that does not open the sentence: a name, an organisation, a place, an acronym.
 _NAME = re.compile(r"(?<!^)(?<![.!?:] )\b[A-Z][\w'&-]*")
 
@@ -364,12 +365,12 @@ def membership_query(question: str, query: str) -> str:
 
 # "Who chairs the steering group?", "who is the ceo of ...?" ask for one person in a role: a sentence naming the
 # group's member departments is no answer, though it holds new capitalised words.
+_ROLE = r"chair(?:man|woman|person)?|ceo|president|director(?:[- ]general)?|secretary(?:[- ]general)?|minister"
 _ASKS_PERSON = re.compile(
     r"\bwho\s+(?:chairs?|chaired|heads?|headed|directs?|directed|presides?|presided)\b|"
-    r"\b(?:chair(?:man|woman|person)?|ceo|chief executive|president|director(?:[- ]general)?|secretary(?:[- ]general)?|"
-    r"minister|head)(?:'s)?\s+(?:of|at|for|responsible|in charge)\b|\b(?:chair(?:man|woman|person)?|ceo|president|secretary|minister)(?:'s)?\s+name\b|"
-    r"\b(?:which|who\s+(?:is|was)\s+the)\s+(?:[\w'-]+\s+){0,2}?(?:minister|official|secretary(?:[- ]general)?|chair(?:man|woman|person)?|"
-    r"ceo|president|director(?:[- ]general)?|lead)\b", re.I
+    rf"\b(?:{_ROLE}|chief executive|head)(?:'s)?\s+(?:of|at|for|responsible|in charge)\b|"
+    r"\b(?:chair(?:man|woman|person)?|ceo|president|secretary|minister)(?:'s)?\s+name\b|"
+    rf"\b(?:which|who\s+(?:is|was)\s+the)\s+(?:[\w'-]+\s+){{0,2}}?(?:{_ROLE}|official|lead)\b", re.I
 )
 
 
@@ -490,7 +491,6 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         for name in _NAME.findall(sentence.strip()))
     return names_new and not _DENIES_NAMING.search(sentence) and speaks_of_role(question, sentence) and (
         not asks_members(question) or lists_members(sentence))
-
 
 
 # A group's members are named in a list ("DSIT (UK), DITRDCA (Australia) ... and NTIA (US)", "Vodafone, BT

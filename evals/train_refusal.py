@@ -3,8 +3,8 @@
     python -m evals.train_refusal --corpus corpus --corpus tests/fixtures/restricted
     python -m evals.train_refusal --clapnq ../shared/datasets/clapnq   # add ClapNQ's calibration half
 
-Only dev questions are read (and, with --clapnq, the first half of ClapNQ by id, the half
-`gcot eval refusal` calibrates on); the test split is never seen. Each question's features are the
+Only dev questions are read (by default the dev rows of `gcot.jsonl`; and, with --clapnq, the first
+half of ClapNQ by id, the half `gcot eval refusal` calibrates on); the test split is never seen. Each question's features are the
 ones `AnswerService.ask` computes (`AnswerService.refusal_features`); the label is whether the
 documents answer it. The operating point is chosen on out-of-fold dev probabilities (5-fold,
 stratified), so the threshold is not fitted to the very predictions it was trained on.
@@ -25,7 +25,11 @@ import numpy as np
 from bot.answer.refusal import FEATURES, FORMAT_VERSION, MODEL_FILE, RefusalModel
 from evals.dataset import load_questions
 
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "datasets" / "gcot.jsonl"
+DATASETS = Path(__file__).resolve().parent / "datasets"
+DEFAULT_QUESTIONS = (DATASETS / "gcot.jsonl",)
+"""The dev rows of the split file. `gcot-fresh.jsonl` stays out by default: it is what the C and the
+operating point are checked on (trained on both, the model learnt "short questions are answerable"
+from its terse asks, and answered "What is the capital of France?")."""
 
 
 def untrained_model() -> RefusalModel:
@@ -147,29 +151,38 @@ def capped_threshold(probabilities: np.ndarray, labels: np.ndarray, max_false_re
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--questions", type=Path, action="append",
+                        help="An eval file whose dev rows are trained on; repeat for several (default: gcot.jsonl).")
     parser.add_argument("--corpus", type=Path, action="append", help="Index these folders into a temporary index first.")
     parser.add_argument("--clapnq", type=Path, help="Also train on ClapNQ's calibration half (its dev folder).")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
-    parser.add_argument("--c", type=float, default=1.0, help="Inverse regularisation strength.")
+    parser.add_argument("--c", type=float, default=0.1,
+                        help="Inverse regularisation strength (default 0.1: of 0.03-3, the best balanced accuracy on "
+                             "gcot-fresh.jsonl for a model trained on gcot.jsonl's dev split).")
     parser.add_argument("--max-false-refusal", type=float, default=None,
                         help="Choose the operating point that declines the most unanswerable dev questions while the "
                              "out-of-fold false-refusal rate stays at or below this (default: best balanced accuracy).")
     args = parser.parse_args(argv)
 
     from bot.answer.service import AnswerService
-    from encoder import Embedder
+    from encoder import load_embedder
+    from encoder.factory import onnx_cache_root
     from gcot.settings import Settings
 
     settings = Settings()
-    embedder = Embedder(settings.model_path(), batch_size=settings.embedding_batch_size)
-    questions = load_questions(args.questions, split="dev")
+    # The features must be the ones serving computes: queries and stored sentence vectors from the
+    # query model (ONNX where it can be used), chunks from the document model, as `gcot ingest` and
+    # `gcot eval run` embed them. The export cache stays where it is, so no re-export per run.
+    settings = settings.model_copy(update={"embedding_cache_dir": onnx_cache_root(settings)})
+    embedder = load_embedder(settings)
+    question_files = args.questions or list(DEFAULT_QUESTIONS)
+    questions = [question for path in question_files for question in load_questions(path, split="dev")]
     with tempfile.TemporaryDirectory(prefix="gcot-train-") as tmp:
         if args.corpus:
             from ingest.pipeline import ingest
 
             settings = settings.model_copy(update={"data_dir": Path(tmp) / "data", "chroma_host": None, "chroma_port": None})
-            ingest(args.corpus, settings=settings, embedder=embedder)
+            ingest(args.corpus, settings=settings)
         service = AnswerService.from_settings(settings, embedder=embedder, refusal_model=untrained_model())
         rows, labels = collect(service, questions)
     sources = {"gcot_dev": len(rows)}
@@ -180,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     fitted = fit(rows, labels, c=args.c, n_gcot=sources["gcot_dev"], max_false_refusal=args.max_false_refusal)
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     payload = {"format": FORMAT_VERSION, "version": version, **fitted,
-               "trained_on": sources, "questions_file": str(args.questions.name), "split": "dev", "C": args.c,
+               "trained_on": sources, "questions_files": [path.name for path in question_files], "split": "dev", "C": args.c,
                "max_false_refusal": args.max_false_refusal}
     args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)

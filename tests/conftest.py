@@ -1,7 +1,10 @@
 """Shared fixtures: isolated settings, one real embedding model per session, one indexed corpus.
 
 Tests use the real model (the packaged all-MiniLM-L6-v2) and a real embedded Chroma; nothing is
-mocked. The model is loaded once per session and handed to `ingest(embedder=...)`.
+mocked. The model is loaded once per session and handed to `ingest(embedder=...)`. The corpus index
+and the answering service embed as production does: chunks with torch (`embedder`), questions and the
+stored sentence vectors with the query model (`query_embedder`, the ONNX export), so what the answer
+tests check is what `gcot ask` and the Slack app do.
 """
 
 from __future__ import annotations
@@ -36,12 +39,22 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
-    """`corpus/` plus `tests/fixtures/restricted` ingested once per session; returns its Settings."""
+def query_embedder(tmp_path_factory: pytest.TempPathFactory):
+    """The embedder serving loads for questions (`load_embedder`: the ONNX int8 export where it can be
+    made, exported once per session into a temp cache). Treat it as read-only."""
+    from encoder import load_embedder
+
+    return load_embedder(make_settings(Path("unused"), embedding_cache_dir=tmp_path_factory.mktemp("onnx-cache")))
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder, query_embedder) -> Settings:
+    """`corpus/` plus `tests/fixtures/restricted` ingested once per session, the sentences with the
+    query model as `gcot ingest` embeds them; returns its Settings."""
     from ingest.pipeline import ingest
 
     settings = make_settings(tmp_path_factory.mktemp("corpus_index") / "data")
-    result = ingest([CORPUS_DIR, RESTRICTED_DIR], settings=settings, embedder=embedder)
+    result = ingest([CORPUS_DIR, RESTRICTED_DIR], settings=settings, embedder=embedder, sentence_embedder=query_embedder)
     assert not result["errors"], result["errors"]
     assert result["chunks_total"] > 0
     return settings

@@ -124,7 +124,7 @@ class ExtractiveGenerator:
         # Words of an asked acronym's expansion name nothing new ("gcot members?" / "The Global Coalition ...").
         expands = self._expands_acronym(aliases or {})
         chosen, core = self._choose(question_shape, scored, aliases or {}, question=question, expands=expands)
-        chosen = self._with_lists_and_caveats(chosen, scored, _next_chunks(hits))
+        chosen = self._with_lists_and_caveats(chosen, core, scored, _next_chunks(hits))
         terms = self.scorer.weighted_terms(question, context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
         # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
@@ -234,6 +234,9 @@ class ExtractiveGenerator:
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
             typed = _affirmative([s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best])
+            # It may open the answer, so it is ranked as an opening is: one pointing back ("The same sources
+            # state ... 2014") yields to one that stands alone ("NIST released CSF 2.0 on 26 February 2024").
+            typed.sort(key=lambda s: -self._lead_key(question_shape, s, aliases))
             if wants == "name":  # "which countries ...?": the sentence naming the most of them
                 typed.sort(key=lambda s: -new_countries(question, s.sentence.text))
             # The lead's own document first: "when was the TSA passed?" led by the Act's definition takes the
@@ -347,21 +350,27 @@ class ExtractiveGenerator:
     def _answers(self, part, others, s: _Scored, aliases: Mapping[str, set[str]]) -> bool:
         return self._speaks_to(part, others, s, aliases) and (part.wants is None or has_answer_type(part.wants, s.sentence.text))
 
-    def _with_lists_and_caveats(self, chosen: list[_Scored], scored: list[_Scored], next_chunks: Mapping[int, int]) -> list[_Scored]:
+    def _with_lists_and_caveats(
+        self, chosen: list[_Scored], core: list[_Scored], scored: list[_Scored], next_chunks: Mapping[int, int]
+    ) -> list[_Scored]:
         """A list intro brings its whole list (into the next chunk of its document too, when that was
-        retrieved); two items of one list bring the list; a caveat follows its sentence."""
+        retrieved); two items of one list bring the list; a caveat follows its sentence. A sentence beyond
+        the core comes only if it fits within `max_words` with what it brings: the core's list may already
+        fill the answer."""
         by_place = {(s.sentence.hit_rank, s.sentence.position): s for s in scored}
         result: list[_Scored] = []
         for item in chosen:
             if item in result:
                 continue
-            result.append(item)
+            brings = [item]
             rank, position = item.sentence.hit_rank, item.sentence.position
             if item.sentence.text.rstrip().endswith(":"):
-                result.extend(s for s in _list_after(by_place, rank, position, next_chunks) if s not in result)
+                brings.extend(s for s in _list_after(by_place, rank, position, next_chunks) if s not in result)
             following = by_place.get((rank, position + 1))
-            if following and _CAVEAT.search(following.sentence.text) and following not in result:
-                result.append(following)
+            if following and _CAVEAT.search(following.sentence.text) and following not in result + brings:
+                brings.append(following)
+            if item in core or _words(result + brings) <= self.max_words:
+                result.extend(brings)
         return result
 
 

@@ -14,6 +14,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="module")
-def service(corpus_index, embedder) -> AnswerService:
-    """An AnswerService over the session's corpus index, one per test module (a module may define its own)."""
-    return build_service(corpus_index, embedder)
+def service(corpus_index, query_embedder) -> AnswerService:
+    """An AnswerService over the session's corpus index, one per test module (a module may define its
+    own), embedding questions as serving does."""
+    return build_service(corpus_index, query_embedder)

@@ -315,10 +315,10 @@ def test_unanswerable_look_alikes_are_declined(service, question):
     assert answer.confidence < service.refusal_threshold
 
 
-def test_threshold_setting_overrides_the_model(corpus_index, embedder):
+def test_threshold_setting_overrides_the_model(corpus_index, query_embedder):
     from answer_helpers import build_service as build
 
-    strict = build(corpus_index.model_copy(update={"refusal_threshold": 0.999999}), embedder)
+    strict = build(corpus_index.model_copy(update={"refusal_threshold": 0.999999}), query_embedder)
     assert strict.ask("When did GCOT launch?", audience="industry").status == "no_answer"
 
 

@@ -69,9 +69,12 @@ IN_SCOPE_LOOKALIKES = [
 _CLASSIFIER_REGRESSION = pytest.mark.xfail(strict=True, reason="issue 9: the refusal classifier answers this look-alike")
 UNANSWERABLE = [
     "What was the outcome of the GCOT steering group meeting in 2025?",
-    # Declined since the classifier reads what the answer asserts, not the caveat it carries ("the
-    # documents do not give the size of the NICT Beyond 5G fund in yen" covers every word of the question).
-    "How much money is in the NICT Beyond 5G fund in yen?",
+    # Declined while these tests embedded questions with torch; serving embeds them with the ONNX int8
+    # export, and there it was answered under every model since (the shipped 0.37 one included): the
+    # "¥44 trillion of added value" target quoted gives the kind asked (money in yen), though not the
+    # fund's size, and the answer carries the caveat that the documents do not give that size.
+    pytest.param("How much money is in the NICT Beyond 5G fund in yen?", marks=pytest.mark.xfail(strict=True, reason=(
+        "issue 9: answered with the strategy's ¥44 trillion target (P 0.63, threshold 0.49), caveat carried"))),
     pytest.param("Which companies are current members of the O-RAN Alliance?", marks=_CLASSIFIER_REGRESSION),
     "Has Germany joined GCOT?",  # declined since country_coverage: nothing quoted names Germany
     # The boundary case of every model so far (within 0.02-0.07 of the threshold). "Nokia" is a word no

@@ -75,16 +75,16 @@ def _fused_and_served(service, question: str):
 QUESTION = "What does the Telecommunications Security Act require of providers?"
 
 
-def test_markdown_chunks_keep_the_fused_order_by_default(corpus_index, embedder):
+def test_markdown_chunks_keep_the_fused_order_by_default(corpus_index, query_embedder):
     assert corpus_index.rerank_sentence_weight > 0 and corpus_index.rerank_paged_only
-    _, _, fused, served = _fused_and_served(build_service(corpus_index, embedder), QUESTION)
+    _, _, fused, served = _fused_and_served(build_service(corpus_index, query_embedder), QUESTION)
 
     assert [h.chunk_id for h in served] == [h.chunk_id for h in fused[:8]]
 
 
-def test_service_ranking_is_the_rerank_of_the_fused_one(corpus_index, embedder):
+def test_service_ranking_is_the_rerank_of_the_fused_one(corpus_index, query_embedder):
     settings = corpus_index.model_copy(update={"rerank_paged_only": False})
-    service = build_service(settings, embedder)
+    service = build_service(settings, query_embedder)
     view, query, fused, served = _fused_and_served(service, QUESTION)
 
     vectors = view.extras["evidence"].stored_sentence_vectors(fused)

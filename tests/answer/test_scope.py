@@ -54,14 +54,14 @@ def test_requests_for_the_weather_or_sport_are_out_of_scope(question, category):
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, embedder):
+def service(tmp_path_factory, embedder, query_embedder):
     from ingest.pipeline import ingest
     from testkit import CORPUS_DIR, make_settings
 
     settings = make_settings(tmp_path_factory.mktemp("scope_index") / "data")
-    result = ingest([CORPUS_DIR, FIXTURE], settings=settings, embedder=embedder)
+    result = ingest([CORPUS_DIR, FIXTURE], settings=settings, embedder=embedder, sentence_embedder=query_embedder)
     assert not result["errors"], result["errors"]
-    return build_service(settings, embedder)
+    return build_service(settings, query_embedder)
 
 
 @pytest.mark.parametrize(("question", "fact"), [

@@ -27,12 +27,12 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")
-def in_domain_run(corpus_index, embedder) -> EvalRun:
+def in_domain_run(corpus_index, query_embedder) -> EvalRun:
     from bot.answer.service import AnswerService
     from bot.retrieve.hybrid import HybridRetriever
     from evals.report import write_reports
 
-    service = AnswerService(HybridRetriever.from_settings(corpus_index, embedder=embedder), settings=corpus_index)
+    service = AnswerService(HybridRetriever.from_settings(corpus_index, embedder=query_embedder), settings=corpus_index)
     # The gate is set from, and checked on, the dev split: the test split is for reporting only.
     run = evaluate(load_questions(GCOT_SET, split="dev"), corpus_index, systems=("ours",), service=service, questions_file="evals/datasets/gcot.jsonl (dev)")
     REPORTS.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from store import open_reader
 from store.sentences import SentenceVectors, decode_vectors, encode_vectors, split_texts
 
 
-def test_every_chunk_has_its_sentence_vectors_after_ingest(corpus_index, embedder) -> None:
+def test_every_chunk_has_its_sentence_vectors_after_ingest(corpus_index, query_embedder) -> None:
     snapshot = open_reader(corpus_index).snapshot()
     chunks = list(snapshot.iter_chunks())
     reader = SentenceVectors(corpus_index)
@@ -21,8 +21,12 @@ def test_every_chunk_has_its_sentence_vectors_after_ingest(corpus_index, embedde
 
     assert set(found) == {c.chunk_id for c in chunks}
     sample = next(c for c in chunks if len(split_texts(c.text)) >= 3)
-    expected = embedder.embed_documents(split_texts(sample.text))
-    assert (found[sample.chunk_id] * expected).sum(axis=1).min() > 0.995
+    expected = query_embedder.embed_documents(split_texts(sample.text))  # the model the corpus index embeds sentences with
+    similarity = found[sample.chunk_id] @ expected.T
+    # Each stored vector is its own sentence's embedding: int8 storage and the int8 model's per-batch
+    # activation scales (ingest batches other sentences with it) keep the cosine near, not at, 1.
+    assert list(similarity.argmax(axis=1)) == list(range(len(expected)))
+    assert similarity.diagonal().min() > 0.985
     # A chunk whose sentences differ from what was stored (edited text, new segmenter) is not matched.
     assert reader.lookup([(sample.chunk_id, split_texts(sample.text)[1:])]) == {}
 

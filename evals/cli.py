@@ -122,11 +122,10 @@ def run_command(
 
 
 def _temporary_index(settings, corpus: list[Path], tmp: Path, *, progress: bool):
-    from ingest.pipeline import ingest
+    from evals.corpus_index import index_corpus
 
-    settings = settings.model_copy(update={"data_dir": tmp / "data", "chroma_host": None, "chroma_port": None})
     try:
-        result = ingest(corpus, settings=settings, progress=progress)
+        settings, result = index_corpus(corpus, settings, tmp / "data", progress=progress)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"Indexed {result['documents_seen']} documents ({result['chunks_total']} chunks) into a temporary index.", err=True)

@@ -166,23 +166,19 @@ def main(argv: list[str] | None = None) -> None:
 
     from bot.answer.service import AnswerService
     from encoder import load_embedder
-    from encoder.factory import onnx_cache_root
+    from evals.corpus_index import index_corpus
     from gcot.settings import Settings
 
     settings = Settings()
     # The features must be the ones serving computes: queries and stored sentence vectors from the
     # query model (ONNX where it can be used), chunks from the document model, as `gcot ingest` and
-    # `gcot eval run` embed them. The export cache stays where it is, so no re-export per run.
-    settings = settings.model_copy(update={"embedding_cache_dir": onnx_cache_root(settings)})
+    # `gcot eval run` embed them.
     embedder = load_embedder(settings)
     question_files = args.questions or list(DEFAULT_QUESTIONS)
     questions = [question for path in question_files for question in load_questions(path, split="dev")]
     with tempfile.TemporaryDirectory(prefix="gcot-train-") as tmp:
         if args.corpus:
-            from ingest.pipeline import ingest
-
-            settings = settings.model_copy(update={"data_dir": Path(tmp) / "data", "chroma_host": None, "chroma_port": None})
-            ingest(args.corpus, settings=settings)
+            settings, _ = index_corpus(args.corpus, settings, Path(tmp) / "data")
         service = AnswerService.from_settings(settings, embedder=embedder, refusal_model=untrained_model())
         rows, labels = collect(service, questions)
     sources = {"gcot_dev": len(rows)}

@@ -107,3 +107,22 @@ def test_run_with_corpus_builds_a_temporary_index(tmp_path: Path) -> None:
     payload = json.loads((tmp_path / "run.json").read_text())
     assert payload["retrieval"]["hit_at_1"] == 1.0
     assert not data_dir.exists()  # the current index is neither used nor created
+
+
+def test_a_temporary_index_reuses_an_existing_export_cache_and_creates_none(tmp_path: Path) -> None:
+    from evals.corpus_index import index_corpus
+    from testkit import make_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("---\ndoc_id: note\ntitle: Note\nvisibility: public\n---\n# Note\n\nA short note.\n", encoding="utf-8")
+    cache = tmp_path / "models"
+    cache.mkdir()
+
+    reused, result = index_corpus([docs], make_settings(tmp_path / "current", embedding_cache_dir=cache), tmp_path / "a")
+    fresh, _ = index_corpus([docs], make_settings(tmp_path / "current"), tmp_path / "b")
+
+    assert result["chunks_total"] == 1 and reused.data_dir == tmp_path / "a"
+    assert reused.embedding_cache_dir == cache  # the query model is not exported again
+    assert fresh.embedding_cache_dir is None  # none existed: nothing is made under the current data dir
+    assert not (tmp_path / "current").exists()

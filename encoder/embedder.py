@@ -66,6 +66,38 @@ class Embedder:
             show_progress_bar=show_progress_bar,
         )
 
+    def embed_documents_and_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress_bar: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Document vectors and, from the same forward pass, one vector per character span of each text.
+
+        A span's vector is the normalised mean of the contextual token vectors that lie inside it
+        (pooling a part of a text encoded whole, "late chunking"), so a sentence's vector costs no
+        model work beyond its chunk's and carries what the chunk says around it. The document vectors
+        equal `embed_documents`. A span holding no token (cut off by the model window) gets a zero row.
+
+        Args:
+            texts: the documents.
+            spans: for each text, (start, end) character offsets into it.
+            show_progress_bar: as in `embed_documents`. Defaults to False.
+
+        Returns:
+            ((len(texts), dim) unit vectors, for each text a (len(spans[i]), dim) array).
+        """
+        texts = list(texts)
+        outputs = self.model.encode_document(texts, batch_size=self.batch_size, output_value=None,
+                                             convert_to_numpy=False, show_progress_bar=show_progress_bar)
+        offsets = self.model.tokenizer(texts, return_offsets_mapping=True, truncation=True,
+                                       max_length=self.model.max_seq_length)["offset_mapping"]
+        documents = np.stack([output["sentence_embedding"].float().numpy() for output in outputs])
+        documents /= np.maximum(np.linalg.norm(documents, axis=1, keepdims=True), 1e-12)
+        pooled = [
+            _pool_spans(output["token_embeddings"][output["attention_mask"].bool()].float().numpy(),
+                        np.asarray(text_offsets, dtype=np.int64).reshape(-1, 2), text_spans)
+            for output, text_offsets, text_spans in zip(outputs, offsets, spans, strict=True)
+        ]
+        return documents, pooled
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.model.encode_query(
             [text], batch_size=1, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
@@ -89,3 +121,15 @@ def model_info(model_path: Path) -> tuple[str, int]:
         return name, int(json.loads(config.read_text())["hidden_size"])
     msg = f"{model_path} is not a sentence-transformers model folder (no modules.json or config.json)"
     raise FileNotFoundError(msg)
+
+
+def _pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Normalised mean of the token vectors inside each character span (special tokens have empty offsets)."""
+    pooled = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    real = offsets[:, 1] > offsets[:, 0]
+    for row, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if inside.any():
+            mean = tokens[inside].mean(axis=0)
+            pooled[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return pooled

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer.refusal import FEATURES, FORMAT_VERSION, MODEL_FILE, RefusalModel
+from bot.answer.refusal import FEATURES, FORMAT_VERSION, RefusalModel, model_file
 from evals.dataset import load_questions
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
@@ -155,7 +155,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="An eval file whose dev rows are trained on; repeat for several (default: gcot.jsonl).")
     parser.add_argument("--corpus", type=Path, action="append", help="Index these folders into a temporary index first.")
     parser.add_argument("--clapnq", type=Path, help="Also train on ClapNQ's calibration half (its dev folder).")
-    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="Where to write the model (default: the shipped file for GCOT_SENTENCE_VECTORS, "
+                             "bot/answer/refusal_model.json or refusal_model_in_context.json).")
     parser.add_argument("--c", type=float, default=0.1,
                         help="Inverse regularisation strength (default 0.1: of 0.03-3, the best balanced accuracy on "
                              "gcot-fresh.jsonl for a model trained on gcot.jsonl's dev split).")
@@ -191,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     payload = {"format": FORMAT_VERSION, "version": version, **fitted,
                "trained_on": sources, "questions_files": [path.name for path in question_files], "split": "dev", "C": args.c,
                "max_false_refusal": args.max_false_refusal}
-    args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    payload["sentence_vectors"] = settings.sentence_vectors
+    (args.out or model_file(settings.sentence_vectors)).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)
 
 

@@ -8,12 +8,15 @@ headings and code are not prose), and pysbd finds the sentence boundaries inside
 Main helpers:
     split_sentences: chunk text -> tuple of `Sentence` (cached; the same chunk is split once).
     plain_text: one Markdown inline string -> plain text (emphasis, links, code marks removed).
+    locate_sentences: where each split sentence lies in the raw chunk text (for in-context vectors).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -176,3 +179,40 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
             if len(piece) > 3:
                 sentences.append(Sentence(piece, block_index, kind, heading, len(sentences)))
     return tuple(sentences)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def locate_sentences(text: str, sentences: Sequence[str], *, min_matched: float = 0.6) -> list[tuple[int, int] | None]:
+    """Where each of `sentences` (as `split_sentences` gave them) lies in the raw `text`, as (start, end).
+
+    The sentences are plain text and the chunk is Markdown (marks, link targets, wrapped lines), so
+    they are aligned word by word (difflib over lower-cased words) rather than searched for. A
+    sentence is located when at least `min_matched` of its words align; its span runs from its first
+    aligned word to its last. None for a sentence that does not align (the caller embeds it alone).
+    """
+    words = [(match.group().lower(), match.start(), match.end()) for match in _WORD.finditer(text)]
+    wanted: list[str] = []
+    owner: list[int] = []
+    sizes: list[int] = []
+    for index, sentence in enumerate(sentences):
+        sentence_words = [word.lower() for word in _WORD.findall(sentence)]
+        wanted.extend(sentence_words)
+        owner.extend([index] * len(sentence_words))
+        sizes.append(len(sentence_words))
+    starts: list[int | None] = [None] * len(sentences)
+    ends = [0] * len(sentences)
+    matched = [0] * len(sentences)
+    aligner = difflib.SequenceMatcher(None, wanted, [word for word, _, _ in words], autojunk=False)
+    for wanted_at, text_at, size in aligner.get_matching_blocks():
+        for offset in range(size):
+            index = owner[wanted_at + offset]
+            _, start, end = words[text_at + offset]
+            starts[index] = start if starts[index] is None else min(starts[index], start)
+            ends[index] = max(ends[index], end)
+            matched[index] += 1
+    return [
+        (start, ends[i]) if start is not None and matched[i] >= min_matched * sizes[i] else None
+        for i, start in enumerate(starts)
+    ]

@@ -28,14 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
+import numpy as np
+
 from encoder import Embedder, load_embedder, model_info
+from gcot.sentences import locate_sentences
 from gcot.settings import Settings
 from ingest.chunking import CHUNKER_VERSION, Chunk, Chunker, TokenCounter
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_document
 from ingest.metadata import SIDECAR_SUFFIX, MetadataError, metadata_files
 from store import DocumentRecord, IndexWriter, check_index, open_writer
 from store.records import utc_now
-from store.sentences import sync_sentences
+from store.sentences import split_texts, sync_sentences
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,11 @@ class IngestResult(TypedDict):
     chunks_truncated: int
     """Chunks longer than the model's window (the model would cut them); the target is 0."""
     orphans_removed: int
+    sentence_chunks_in_context: int
+    """Embedded chunks whose sentence vectors came from the chunk's own forward pass (`sentence_vectors`)."""
+    sentences_embedded_alone: int
+    """Sentences encoded on their own: those of chunks whose sentences could not all be placed in
+    their text, of older indexes, or every one with `GCOT_SENTENCE_VECTORS=standalone`."""
     seconds: float
     collection: str
     """The index's base collection name; chunks live in `<collection>__<visibility>`."""
@@ -144,6 +152,7 @@ class _Counts:
     metadata_only: int = 0
     deleted: int = 0
     orphans: int = 0
+    in_context: int = 0
 
 
 # --- step 1: scan ----------------------------------------------------------------------------------
@@ -175,6 +184,13 @@ def scan_sources(sources: Sequence[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
+def _shaping(settings: Settings) -> str:
+    """The settings that shape what is stored for a chunk. How sentences are embedded is one: an index
+    whose sentence vectors were made another way is re-embedded once, never served mixed (the
+    refusal model is calibrated on one kind)."""
+    return f"{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}|{settings.sentence_vectors}"
+
+
 def _file_hash(raw: bytes, path: Path, root: Path, settings: Settings) -> str:
     """Bytes of the file and its metadata files, plus every setting that shapes its chunks."""
     digest = hashlib.sha256(raw)
@@ -183,14 +199,13 @@ def _file_hash(raw: bytes, path: Path, root: Path, settings: Settings) -> str:
             digest.update(meta_file.name.encode() + meta_file.read_bytes())
     except OSError:
         pass
-    digest.update(f"|{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}"
-                  f"|{settings.default_visibility}".encode())
+    digest.update(f"|{_shaping(settings)}|{settings.default_visibility}".encode())
     return digest.hexdigest()
 
 
 def _content_hash(document: LoadedDocument, settings: Settings) -> str:
     """What the model sees: title, headings and text, and the chunk settings (not the other metadata)."""
-    digest = hashlib.sha256(f"{CHUNKER_VERSION}|{settings.chunk_max_tokens}|{settings.chunk_overlap_tokens}".encode())
+    digest = hashlib.sha256(_shaping(settings).encode())
     digest.update(document.meta.title.encode("utf-8"))
     for section in document.sections:
         digest.update(json.dumps([section.heading_path, section.page, section.text]).encode("utf-8"))
@@ -323,7 +338,7 @@ def _embed_and_write(plan: _Plan, writer: IndexWriter, tokens: dict[str, int], e
     groups = range(0, len(to_embed), _EMBED_GROUP)
     for start in _progress(groups, total=len(groups), desc="embed", enabled=progress):
         group = to_embed[start : start + _EMBED_GROUP]
-        vectors = embedder.embed_documents([chunk.embed_text for _, chunk in group])
+        vectors = _embed_group(group, embedder, settings, writer, counts)
         by_visibility: dict[str, list[int]] = {}
         for index, (item, _chunk) in enumerate(group):
             by_visibility.setdefault(item.visibility, []).append(index)
@@ -339,6 +354,32 @@ def _embed_and_write(plan: _Plan, writer: IndexWriter, tokens: dict[str, int], e
         # One line per group: progress for runs without a terminal (CI, cron), and a checkpoint marker.
         log.info("chunks embedded", extra={"chunks_done": start + len(group), "chunks_to_embed": len(to_embed)})
     return embedder
+
+
+def _embed_group(group: list[tuple[_Pending, Chunk]], embedder: Any, settings: Settings, writer: IndexWriter,
+                 counts: _Counts) -> np.ndarray:
+    """The group's chunk vectors; with in-context sentence vectors, their sentences' vectors are stored too.
+
+    Each sentence's vector is pooled from its chunk's forward pass (`Embedder.embed_documents_and_spans`),
+    so sentences cost no encoding of their own. A chunk with a sentence that cannot be placed in its
+    text (or that the model window cut off) is left to `sync_sentences`, which embeds it sentence by sentence.
+    """
+    texts = [chunk.embed_text for _, chunk in group]
+    if settings.sentence_vectors != "in_context" or not hasattr(embedder, "embed_documents_and_spans"):
+        return embedder.embed_documents(texts)
+    sentences = [split_texts(chunk.text) for _, chunk in group]
+    spans: list[list[tuple[int, int]]] = []
+    for (_, chunk), chunk_sentences in zip(group, sentences, strict=True):
+        body_at = len(chunk.embed_text) - len(chunk.text)  # the embed text is "<prefix>\n<body>" or the body
+        located = locate_sentences(chunk.text, chunk_sentences)
+        spans.append([(body_at + span[0], body_at + span[1]) if span else (0, 0) for span in located])
+    vectors, pooled = embedder.embed_documents_and_spans(texts, spans)
+    whole = [i for i, rows in enumerate(pooled) if np.linalg.norm(rows, axis=1).min(initial=1.0) > 0.5]
+    if whole:
+        writer.sentences.put([group[i][1].chunk_id for i in whole], [sentences[i] for i in whole],
+                             [pooled[i] for i in whole])
+        counts.in_context += len(whole)
+    return vectors
 
 
 def _reuse_stored(item: _Pending, plan: _Plan, writer: IndexWriter, counts: _Counts) -> list[Chunk]:
@@ -424,10 +465,10 @@ def ingest(
         prune: delete documents whose file is gone. Defaults to True.
         strict: fail before writing anything if any file is bad. Defaults to False (report, skip).
         embedder: an already-loaded model; loaded on first need otherwise (never on a no-op run).
-        sentence_embedder: the model chunk sentences are embedded with (`store.sentences`). Defaults to
-            `embedder` when one is given, else `load_embedder(purpose="sentences")`: the query
-            model (ONNX int8 by default), since answering compares those vectors with query
-            vectors; it embeds short sentences about 3x faster than torch fp32 here.
+        sentence_embedder: the model that embeds chunk sentences on their own (`store.sentences`), for
+            the chunks whose sentence vectors are not pooled in context (see `Settings.sentence_vectors`).
+            Defaults to `embedder` when one is given, else `load_embedder(purpose="sentences")`:
+            the query model (ONNX int8 by default), loaded only when needed.
         progress: show progress bars on stderr. Defaults to False.
 
     Returns:
@@ -474,14 +515,15 @@ def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune:
         _prune(plan, writer, counts)
     records = _sweep(writer, counts)
     # Sentence vectors for every published chunk (issue 11), so answering embeds only the query.
-    sync_sentences(writer, records, settings=settings,
-                   load_embedder=lambda: sentence_embedder or load_embedder(settings, purpose="sentences"))
+    synced = sync_sentences(writer, records, settings=settings,
+                            load_embedder=lambda: sentence_embedder or load_embedder(settings, purpose="sentences"))
     version = writer.publish()
     added = sum(1 for doc_id in plan.pending if doc_id not in plan.records)
     return IngestResult(
         documents_seen=len(files), added=added, updated=len(plan.pending) - added, metadata_only=counts.metadata_only,
         unchanged=plan.unchanged, deleted=counts.deleted, failed=len(plan.errors), chunks_embedded=counts.embedded,
         chunks_moved=counts.moved, chunks_total=sum(len(r.chunk_ids) for r in records.values()),
-        chunks_truncated=counts.truncated, orphans_removed=counts.orphans, seconds=0.0, collection=writer.name,
+        chunks_truncated=counts.truncated, orphans_removed=counts.orphans, sentence_chunks_in_context=counts.in_context,
+        sentences_embedded_alone=synced["sentences"], seconds=0.0, collection=writer.name,
         lexical_version=version, index_version=version, defaulted=_defaulted(files, records), errors=plan.errors, check={},
     )

@@ -171,6 +171,11 @@ def _open(settings: Settings, *, create: bool) -> SentenceStore:
     return SentenceStore(collection, dimension=dimension)
 
 
+def open_sentence_store(settings: Settings) -> SentenceStore:
+    """The sentence collection of the index `settings` name, created if missing (the ingest writes to it)."""
+    return _open(settings, create=True)
+
+
 def sync_sentences(
     writer: IndexWriter, records: dict[str, DocumentRecord], *, settings: Settings, load_embedder: Callable[[], Any]
 ) -> dict[str, int]:
@@ -190,7 +195,7 @@ def sync_sentences(
         {"chunks": chunks filled in, "sentences": sentences embedded, "removed": records deleted}.
     """
     started = time.perf_counter()
-    store = _open(settings, create=True)
+    store = writer.sentences
     expected: dict[str, str] = {cid: record.visibility for record in records.values() for cid in record.chunk_ids}
     held = store.ids()
     stale = held - set(expected)

@@ -3,14 +3,16 @@
 The writer holds the store's write lock for its lifetime (see `store.locks`) and offers the few
 operations an incremental ingest needs: add embedded chunks to their visibility's collection,
 rewrite chunk metadata in place, move chunks to another visibility's collection with their stored
-vectors (nothing re-embedded), put and remove per-document records, and finally `publish`, which
+vectors (nothing re-embedded), store sentence vectors (`sentences`), put and remove per-document records, and finally `publish`, which
 caches the lexical index of the new state and stamps its version into Chroma.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from store.index import current_chunks
 from store.lexical import LexicalIndex, lexical_dir
 from store.locks import EmbeddedLock, ServerLock
 from store.records import ALL_VISIBILITIES, DocumentRecord, RecordStore, index_version
+
+if TYPE_CHECKING:
+    from store.sentences import SentenceStore
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,13 @@ class IndexWriter:
 
     def published_version(self) -> str | None:
         return self._records.version()
+
+    @functools.cached_property
+    def sentences(self) -> SentenceStore:
+        """The index's sentence-vector collection (`store.sentences`), opened (and created) on first use."""
+        from store.sentences import open_sentence_store
+
+        return open_sentence_store(self.settings)
 
     # --- chunk writes -------------------------------------------------------------------------------
 

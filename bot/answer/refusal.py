@@ -31,6 +31,9 @@ import numpy as np
 from bot.types import RetrievedChunk
 
 MODEL_FILE = Path(__file__).resolve().parent / "refusal_model.json"
+"""The model for sentence vectors encoded alone (`GCOT_SENTENCE_VECTORS=standalone`, the default)."""
+IN_CONTEXT_MODEL_FILE = MODEL_FILE.with_name("refusal_model_in_context.json")
+"""The model for sentence vectors pooled in their chunk (`GCOT_SENTENCE_VECTORS=in_context`)."""
 FORMAT_VERSION = 1
 FEATURES = (
     "best_score", "score_margin", "best_dense", "top3_dense", "best_lexical", "answer_coverage", "part_coverage",
@@ -38,6 +41,12 @@ FEATURES = (
     "n_terms", "affirmative_gap", "answer_rare_coverage", "number_coverage", "type_coverage",
     "country_coverage",
 )
+
+
+def model_file(sentence_vectors: str) -> Path:
+    """The shipped model for a kind of sentence vector: its features (best-sentence similarity) are
+    read off those vectors, so each kind has its own fit and operating point."""
+    return IN_CONTEXT_MODEL_FILE if sentence_vectors == "in_context" else MODEL_FILE
 
 
 @dataclass(frozen=True)

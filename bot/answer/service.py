@@ -17,7 +17,7 @@ from typing import Any
 from bot.answer.evidence import EvidenceScorer
 from bot.answer.extractive import Draft, ExtractiveGenerator
 from bot.answer.facets import COUNTRY_NAMES, Part, membership_query, shape, words
-from bot.answer.refusal import RefusalModel, retrieval_features
+from bot.answer.refusal import RefusalModel, model_file, retrieval_features
 from bot.answer.scope import DECLINE_MESSAGES, out_of_scope
 from bot.jurisdictions import named_countries
 from bot.types import Answer, Citation, RetrievedChunk, Turn
@@ -34,6 +34,9 @@ from gcot.settings import Settings
 from store.sentences import SentenceVectors
 
 log = logging.getLogger(__name__)
+
+_NEAR_DUPLICATE_COSINE = {"standalone": 0.85, "in_context": 0.95}
+"""`ExtractiveGenerator.near_duplicate_cosine` for each kind of stored sentence vector."""
 
 COVERAGE = (
     "I can answer questions about the Global Coalition on Telecommunications (GCOT), its partners' "
@@ -57,7 +60,8 @@ class AnswerService:
         generator: "extractive" or "llm". Defaults to `settings.generator`.
         llm: a LangChain chat model for the "llm" generator; built from settings when None.
         k: chunks retrieved per question. Defaults to 8.
-        refusal_model: the answer-or-decline classifier. Defaults to the shipped file (`RefusalModel.load()`).
+        refusal_model: the answer-or-decline classifier. Defaults to the shipped file for the
+            index's kind of sentence vector (`refusal.model_file`).
     """
 
     def __init__(
@@ -76,7 +80,7 @@ class AnswerService:
         self.passage_window = PassageWindow(before=settings.passage_before, after=settings.passage_after,
                                             paged_only=settings.passage_paged_only)
         self.generator = generator or settings.generator
-        self.refusal_model = refusal_model or RefusalModel.load()
+        self.refusal_model = refusal_model or RefusalModel.load(model_file(settings.sentence_vectors))
         # GCOT_REFUSAL_THRESHOLD overrides the operating point chosen on dev and stored with the model.
         self.refusal_threshold = settings.refusal_threshold if settings.refusal_threshold is not None else self.refusal_model.threshold
         self._llm_model = None
@@ -286,8 +290,12 @@ class AnswerService:
             side_query = part.text if question_shape.kind == "multi" else _side_query(question, part, question_shape.parts)
             # "US" is a stop word to BM25 and a weak signal to the embedding: add the country's name.
             side_query += "".join(f" ({long_name})" for w in part.key_words if (long_name := COUNTRY_NAMES.get(w)))
-            found = self.retriever.search(view.glossary.expand(side_query), k=4, visibilities=visibilities, snapshot=view.snapshot)
-            per_side.append([hit for hit in found if _about_side(part.text, hit)][:2] or found[:2])
+            # Searched deep, since hits about the other side are dropped: "high-risk vendors" is the UK's
+            # term, and the US law on them ranked 15th for the US side of "UK and US approaches to ...".
+            found = self.retriever.search(view.glossary.expand(side_query), k=16, visibilities=visibilities, snapshot=view.snapshot)
+            on_side = [hit for hit in found if _about_side(part.text, hit)]
+            on_side.sort(key=lambda hit: not _names_side(part.text, hit))  # one naming this side's country first
+            per_side.append(on_side[:2] or found[:2])
         merged: dict[str, RetrievedChunk] = {}
         # The whole question's best chunk stays first: it is usually the one passage that speaks to every part.
         for group in [hits[:1], *zip(*per_side), hits]:
@@ -314,7 +322,7 @@ class AnswerService:
             from bot.answer.llm import LLMGenerator
 
             llm = LLMGenerator(self._llm_model, scorer=scorer)
-        self._tools_cache = tools = _Tools(view.version, scorer, ExtractiveGenerator(scorer), llm)
+        self._tools_cache = tools = _Tools(view.version, scorer, ExtractiveGenerator(scorer, near_duplicate_cosine=_NEAR_DUPLICATE_COSINE[self.settings.sentence_vectors]), llm)
         return tools
 
     def _finish(self, answer: Answer, started: float) -> Answer:
@@ -362,6 +370,11 @@ def _about_side(side: str, hit: RetrievedChunk) -> bool:
     asked = named_countries(side)
     named = named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}")
     return not asked or not named or bool(asked & named)
+
+
+def _names_side(side: str, hit: RetrievedChunk) -> bool:
+    """The hit's title or heading names a country this side names."""
+    return bool(named_countries(side) & named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}"))
 
 
 def _search_query(standalone: StandaloneQuestion, glossary: Glossary) -> str:

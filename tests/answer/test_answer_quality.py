@@ -298,6 +298,15 @@ def test_refusal_classifier_loads_from_its_shipped_file(service):
     assert 0.0 < model.threshold < 1.0
 
 
+def test_each_kind_of_sentence_vector_gets_the_refusal_model_fitted_on_it(tmp_path):
+    from bot.answer.refusal import IN_CONTEXT_MODEL_FILE, model_file
+
+    assert (model_file("standalone"), model_file("in_context")) == (MODEL_FILE, IN_CONTEXT_MODEL_FILE)
+    standalone, in_context = RefusalModel.load(MODEL_FILE), RefusalModel.load(IN_CONTEXT_MODEL_FILE)
+    assert in_context.version != standalone.version and 0.0 < in_context.threshold < 1.0
+    assert json.loads(IN_CONTEXT_MODEL_FILE.read_text())["sentence_vectors"] == "in_context"
+
+
 @pytest.mark.parametrize("question", [
     "What is the GCOT annual budget?",
     "When did India join GCOT?",

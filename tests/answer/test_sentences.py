@@ -232,3 +232,17 @@ def test_no_fragment_in_document_fixtures(suffix: str, tmp_path: Path, chunker) 
     assert problems == [], "\n".join(problems)
     text = "\n".join(c.text for c in chunks)
     assert _RUNNING_HEADER not in text and "Page 1 of 3" not in text and "Copyright" not in text
+
+
+def test_sentences_are_located_in_the_markdown_they_came_from():
+    from gcot.sentences import locate_sentences
+
+    text = ("# Title\n\nThe **Telecoms Security Act**\nwas passed in [2021](https://example.org). It is law.\n\n"
+            "- Vendors must report.\n\n| Country | Year |\n|---|---|\n| Japan | 2023 |\n")
+    sentences = [sentence.text for sentence in split_sentences(text)]
+
+    spans = locate_sentences(text, [*sentences, "Nothing here matches at all."])
+
+    located = [text[start:end] for start, end in spans[:-1]]
+    assert located == ["The **Telecoms Security Act**\nwas passed in [2021", "It is law", "Vendors must report", "Japan | 2023"]
+    assert spans[-1] is None

@@ -5,10 +5,11 @@ In one process, with one already-loaded model:
    a temp data dir, timed;
 2. raw `model.encode` (same batch size, normalised) on exactly the chunk texts the ingest embedded,
    timed; the ratio of the two throughputs is the ingest's efficiency (the target is >= 0.9). The
-   ingest also gives every chunk's sentences a vector (stored for answering, `store.sentences`),
-   pooled from the chunk's own forward pass (`GCOT_SENTENCE_VECTORS=in_context`, the default), so
-   they add no model work unless a sentence cannot be placed in its chunk (then it is encoded alone,
-   and counted);
+   ingest also gives every chunk's sentences a vector (stored for answering, `store.sentences`):
+   by default each is encoded alone with the query model (`GCOT_SENTENCE_VECTORS=standalone`), which
+   is most of what keeps the ratio below 1; with `GCOT_SENTENCE_VECTORS=in_context` they are pooled
+   from the chunk's own forward pass and add no model work unless a sentence cannot be placed in its
+   chunk (then it is encoded alone). Both counts are reported;
 3. an unchanged re-run, timed in process, and once more through the real `gcot ingest` command
    (wall clock, including start-up).
 

@@ -192,8 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     payload = {"format": FORMAT_VERSION, "version": version, **fitted,
                "trained_on": sources, "questions_files": [path.name for path in question_files], "split": "dev", "C": args.c,
-               "max_false_refusal": args.max_false_refusal}
-    payload["sentence_vectors"] = settings.sentence_vectors
+               "max_false_refusal": args.max_false_refusal, "sentence_vectors": settings.sentence_vectors}
     (args.out or model_file(settings.sentence_vectors)).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"version": version, "trained_on": sources, "threshold": fitted["threshold"], **fitted["dev_out_of_fold"]}, indent=1), file=sys.stderr)
 

@@ -515,7 +515,7 @@ def _run(sources: list[Path], *, settings: Settings, writer: IndexWriter, prune:
         _prune(plan, writer, counts)
     records = _sweep(writer, counts)
     # Sentence vectors for every published chunk (issue 11), so answering embeds only the query.
-    synced = sync_sentences(writer, records, settings=settings,
+    synced = sync_sentences(writer, records,
                             load_embedder=lambda: sentence_embedder or load_embedder(settings, purpose="sentences"))
     version = writer.publish()
     added = sum(1 for doc_id in plan.pending if doc_id not in plan.records)

@@ -177,7 +177,7 @@ def open_sentence_store(settings: Settings) -> SentenceStore:
 
 
 def sync_sentences(
-    writer: IndexWriter, records: dict[str, DocumentRecord], *, settings: Settings, load_embedder: Callable[[], Any]
+    writer: IndexWriter, records: dict[str, DocumentRecord], *, load_embedder: Callable[[], Any]
 ) -> dict[str, int]:
     """The ingest hook: make the sentence collection match the chunks `records` name.
 
@@ -188,7 +188,6 @@ def sync_sentences(
     Args:
         writer: the open index writer (its chunk collections hold the texts).
         records: the document records after this run's writes.
-        settings: where the store lives.
         load_embedder: returns the document embedder; called only when something needs embedding.
 
     Returns:

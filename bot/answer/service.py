@@ -367,14 +367,17 @@ def _side_query(question: str, side: Part, sides: Sequence[Part]) -> str:
 def _about_side(side: str, hit: RetrievedChunk) -> bool:
     """The hit may answer this side of a comparison: its title and heading name none of the countries or
     all-other countries. For "UK and US approaches", the UK's high-risk vendor page is no US side."""
-    asked = named_countries(side)
-    named = named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}")
+    asked, named = named_countries(side), _title_countries(hit)
     return not asked or not named or bool(asked & named)
 
 
 def _names_side(side: str, hit: RetrievedChunk) -> bool:
     """The hit's title or heading names a country this side names."""
-    return bool(named_countries(side) & named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}"))
+    return bool(named_countries(side) & _title_countries(hit))
+
+
+def _title_countries(hit: RetrievedChunk) -> frozenset[str]:
+    return named_countries(f"{hit.metadata.get('title', '')} {hit.metadata.get('heading', '')}")
 
 
 def _search_query(standalone: StandaloneQuestion, glossary: Glossary) -> str:

@@ -307,6 +307,18 @@ def test_each_kind_of_sentence_vector_gets_the_refusal_model_fitted_on_it(tmp_pa
     assert json.loads(IN_CONTEXT_MODEL_FILE.read_text())["sentence_vectors"] == "in_context"
 
 
+def test_a_service_over_in_context_vectors_loads_their_model_and_duplicate_bound(corpus_index, query_embedder):
+    from answer_helpers import build_service as build
+    from bot.answer.refusal import IN_CONTEXT_MODEL_FILE
+
+    in_context = build(corpus_index.model_copy(update={"sentence_vectors": "in_context"}), query_embedder)
+
+    assert in_context.refusal_model.version == RefusalModel.load(IN_CONTEXT_MODEL_FILE).version
+    assert in_context.refusal_threshold == in_context.refusal_model.threshold
+    tools = in_context._tools(in_context.retriever.live.current())
+    assert tools.extractive.near_duplicate_cosine == 0.95
+
+
 @pytest.mark.parametrize("question", [
     "What is the GCOT annual budget?",
     "When did India join GCOT?",

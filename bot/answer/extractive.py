@@ -272,8 +272,12 @@ class ExtractiveGenerator:
                 continue  # a question about Canada is not answered further by sentences about Australia
             twin = next((other for other in chosen if _near_duplicate(candidate, other, self.near_duplicate_cosine)), None)
             if twin is not None:
-                # The same statement in two documents: quote the one from the better-ranked chunk.
-                if candidate.sentence.hit_rank < twin.sentence.hit_rank and candidate.score >= 0.9 * twin.score:
+                # The same statement in two documents: quote the one from the better-ranked chunk, unless the
+                # quoted one leads for what it is: the definition "what is X" asks for stays, although a
+                # look-alike ("The O-RAN Alliance is an industry body ... open ... RAN") ranks better.
+                if candidate.sentence.hit_rank < twin.sentence.hit_rank and candidate.score >= 0.9 * twin.score and (
+                        twin not in core
+                        or self._lead_key(question_shape, candidate, aliases) >= 0.9 * self._lead_key(question_shape, twin, aliases)):
                     chosen[chosen.index(twin)] = candidate
                 continue
             if _words(chosen) + len(candidate.sentence.text.split()) > self.max_words:
@@ -451,16 +455,32 @@ def _features(
 def _defines(subject: str, text: str) -> int:
     """How plainly the sentence defines the subject: 2 for "The Skills Framework ... (SFIA) is a ..." or
     "SFIA is a/an/the/one ..." (a class it belongs to), 1 for "SFIA is ..." otherwise ("... is built on
-    three pillars" describes it; "built" is no "-ed" word), 0 otherwise."""
-    if not subject:
-        return 0
-    x = re.escape(subject.strip())
+    three pillars" describes it; "built" is no "-ed" word), 0 otherwise. A term may stand in quotes, as
+    terms being defined often do ('"Open RAN" is the general approach ...'), and may be defined without
+    the body that issues it: "what is ITU-R IMT-2030?" by "IMT-2030 is the ITU's name for 6G"."""
+    return max((_defines_term(term, text) for term in _defined_terms(subject)), default=0)
+
+
+def _defined_terms(subject: str) -> list[str]:
+    """The subject, then its endings that still name something: two words or more ("5G Toolbox" of "EU
+    5G Toolbox"), or one word with a digit or hyphen ("IMT-2030"); a lone "Act" or "principles" names
+    nothing in particular."""
+    words = subject.split()
+    endings = [" ".join(words[start:]) for start in range(1, len(words))]
+    return [subject.strip()] * bool(words) + [e for e in endings if " " in e or re.search(r"[\d-]", e)]
+
+
+def _defines_term(term: str, text: str) -> int:
+    x = rf"{_QUOTE}?{re.escape(term)}{_QUOTE}?"
     if re.search(rf"\({x}\)\s+{_COPULA}\b", text, re.I) or re.search(rf"\b(?:known as|called)\s+\W?{x}\W?,\s+{_COPULA}\b", text, re.I):
         return 2
     opening = re.match(rf"^(?:the\s+)?{x}(?:\s+\([^)]*\))?\s+{_COPULA}\s+(?!by\b|\w+ed\b)", text, re.I)
     if opening is None:
         return 0
     return 2 if re.match(r"(?:an?|the|one)\b", text[opening.end():], re.I) else 1
+
+
+_QUOTE = "[\"'\u2018\u2019\u201c\u201d]"
 
 
 def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:

@@ -219,6 +219,21 @@ def test_what_is_x_opens_with_the_class_it_belongs_to_not_a_description(service)
     assert answer.text.startswith("The Telecommunications Reliability Agenda is a Government of Canada programme"), describe(answer)
 
 
+@pytest.mark.parametrize("question", ["what is open ran", "What is Open RAN?"])
+def test_what_is_x_opens_with_a_definition_that_quotes_the_term(service, question):
+    # '"Open RAN" is the general approach ...' defines the term in quotes. Capitalised, the question also
+    # ranks a chunk whose near-duplicate sentence ("The O-RAN Alliance is an industry body that develops
+    # specifications for open ... RAN") took the definition's place because its chunk ranked better.
+    answer = _answered(service, question, audience="staff")
+    assert answer.text.startswith('"Open RAN" is the general approach'), describe(answer)
+
+
+def test_what_is_x_opens_with_the_definition_of_x_without_its_issuer(service):
+    # The corpus defines "IMT-2030 is the ITU's name for ... 6G"; the question names the ITU-R sector too.
+    answer = _answered(service, "What is ITU-R IMT-2030?", audience="academic")
+    assert answer.text.startswith("IMT-2030 is the International Telecommunication Union's name"), describe(answer)
+
+
 @pytest.mark.parametrize("question", ["what can you do?", "what topics can this bot help with?"])
 def test_a_question_about_the_assistant_is_answered_from_its_scope_document_with_the_whole_list(service, question):
     # "you" and "this bot" are the assistant, which its scope document calls by name; the list of the

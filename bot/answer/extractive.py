@@ -42,6 +42,8 @@ _NOT_NEGATING = re.compile(r"\b(?:no longer|not only|not least|(?:no|not) (?:lat
 _ANAPHORIC = re.compile(r"^(?:this|these|that|those|it|its|they|their|such|the same|both)\b", re.I)
 _CHANNEL_MARK = re.compile(r"(?<!\w)#(?=\w)")
 _COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
+# Quotes a term being defined may stand in: '"Open RAN" is the general approach ...'.
+_QUOTE = "[\"'\u2018\u2019\u201c\u201d]"
 
 
 _COUNTRY_BONUS = 0.1
@@ -478,9 +480,6 @@ def _defines_term(term: str, text: str) -> int:
     if opening is None:
         return 0
     return 2 if re.match(r"(?:an?|the|one)\b", text[opening.end():], re.I) else 1
-
-
-_QUOTE = "[\"'\u2018\u2019\u201c\u201d]"
 
 
 def _gives_asked(question_shape: QuestionShape, s: _Scored) -> bool:

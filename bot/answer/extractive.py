@@ -468,8 +468,10 @@ def _defined_terms(subject: str) -> list[str]:
     5G Toolbox"), or one word with a digit or hyphen ("IMT-2030"); a lone "Act" or "principles" names
     nothing in particular."""
     words = subject.split()
+    if not words:
+        return []
     endings = [" ".join(words[start:]) for start in range(1, len(words))]
-    return [subject.strip()] * bool(words) + [e for e in endings if " " in e or re.search(r"[\d-]", e)]
+    return [subject.strip(), *(e for e in endings if " " in e or re.search(r"[\d-]", e))]
 
 
 def _defines_term(term: str, text: str) -> int:

@@ -21,12 +21,15 @@ from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
 
-# Sentences about the document itself ("This document explains ...") never answer anything.
-_META = re.compile(r"^(this|the present) (document|summary|page|briefing|note|section|overview|faq|comparison)\b", re.I)
-# A cross-reference says where something is, not what it is ("See Section 4.", "The fund's size is covered in a
+# Sentences about a document ("This document explains ...", "The separate document ... explains each objective in
+# more detail", "See the document on the 2024 amendments") never answer anything, whatever figures they hold.
+_META = re.compile(
+    r"^(?:(?:this|the present) (?:document|summary|page|briefing|note|section|overview|faq|comparison)|"
+    r"(?:the|a) (?:separate|companion) document|see)\b", re.I)
+# A cross-reference inside a statement says where something is, not what it is ("The fund's size is covered in a
 # separate document."): the answer cites its sources itself. One with a figure of its own is kept.
 _POINTER = re.compile(
-    r"^see\b|\b(?:is|are)\s+(?:covered|described|summari[sz]ed|explained|discussed|set out)(?:\s+in\s+more\s+detail)?\s+in\s+"
+    r"\b(?:is|are)\s+(?:covered|described|summari[sz]ed|explained|discussed|set out)(?:\s+in\s+more\s+detail)?\s+in\s+"
     r"(?:the\s+|a\s+|its\s+)?(?:\w+'s\s+)?(?:separate\s+|companion\s+)?(?:document|section|chapter|annex|appendix|part)\b", re.I)
 # Each document ends with a section naming the official text: it is cited, not quoted.
 _SOURCE_HEADING = re.compile(r"(^|> )(official )?sources?( and licen[cs]e)?$", re.I)
@@ -138,6 +141,7 @@ class ExtractiveGenerator:
         expands = self._expands_acronym(aliases or {})
         chosen, core = self._choose(question_shape, scored, aliases or {}, question=question, expands=expands)
         chosen = self._with_lists_and_caveats(chosen, core, scored, _next_chunks(hits))
+        chosen = _with_antecedent(chosen, scored)
         terms = self.scorer.weighted_terms(question, context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
         # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
@@ -246,7 +250,9 @@ class ExtractiveGenerator:
         if wants and not any(_gives(wants, question, c.sentence.text, expands) for c in _affirmative_only(chosen)):
             # "How much ...?" led by a sentence with no figure: the best one with a figure follows it
             # (alone: its chunk does not thereby lower the bar for its other sentences).
-            typed = _affirmative([s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best])
+            # Only a sentence that states something: a caveat naming Finland ("the documents do not confirm later
+            # GCOT members, e.g. Finland") gives no member of the advisory council asked about.
+            typed = _affirmative_only([s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best])
             # It may open the answer, so it is ranked as an opening is: one pointing back ("The same sources
             # state ... 2014") yields to one that stands alone ("NIST released CSF 2.0 on 26 February 2024").
             typed.sort(key=lambda s: -self._lead_key(question_shape, s, aliases))
@@ -389,6 +395,19 @@ class ExtractiveGenerator:
             if item in core or _words(result + brings) <= self.max_words:
                 result.extend(brings)
         return result
+
+
+def _with_antecedent(chosen: list[_Scored], scored: list[_Scored]) -> list[_Scored]:
+    """An answer that opens by pointing back ("These first awards came under NOFO 1.") opens instead on the
+    sentence it points back to, the one before it in its chunk ("NTIA announced the first awards ..."), moved
+    up if already quoted. A sentence that itself points back, or a caveat, is no better an opening."""
+    if not chosen or not _ANAPHORIC.match(chosen[0].sentence.text):
+        return chosen
+    lead = chosen[0].sentence
+    before = next((s for s in scored if s.sentence.hit_rank == lead.hit_rank and s.sentence.position == lead.position - 1), None)
+    if before is None or _ANAPHORIC.match(before.sentence.text) or _negated(before.sentence.text):
+        return chosen
+    return [before, *(s for s in chosen if s is not before)]
 
 
 def _country_fit(asked: frozenset[str], named: frozenset[str]) -> float:

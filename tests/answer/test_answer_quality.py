@@ -587,3 +587,25 @@ def test_a_shorthand_ask_is_answered(service):
     # Declined before (P 0.001): "lvl" is a word no document holds.
     answer = _answered(service, "sfia lvl 5 name", audience="staff")
     assert "Ensure/advise" in answer.text, describe(answer)
+
+
+def test_a_caveat_about_another_body_gives_no_members(service):
+    # Asked for the advisory council's members, the answer once quoted another document's caveat ("the
+    # documents do not confirm any later GCOT members; for example, Finland and Sweden ...") as if it named some.
+    answer = service.ask("uk diversification advisory council members", audience="staff")
+    assert "Finland" not in answer.text and "gcot-partner-departments" not in cited_doc_ids(answer), describe(answer)
+
+
+@pytest.mark.parametrize("question", ["gcot objectives", "soci 2024 amendments what changed"])
+def test_a_sentence_pointing_to_another_document_is_not_quoted(service, question):
+    # "The separate document ... explains each objective in more detail", "See the assistant's document on the
+    # 2024 amendments for details": a year in a document's name is no information of the sentence's own.
+    answer = _answered(service, question, audience="staff")
+    assert not re.search(r"(^|\] )(See |The separate document)", answer.text), describe(answer)
+
+
+def test_an_answer_does_not_open_by_pointing_back(service):
+    # "These first awards came under NOFO 1." scored best; the sentence it points back to now opens the answer.
+    answer = _answered(service, "nofo 1 awards", audience="staff")
+    assert not re.match(r"(These|This|It|They)\b", answer.text), describe(answer)
+    assert "NOFO 1" in answer.text, describe(answer)

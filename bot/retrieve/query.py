@@ -172,14 +172,19 @@ CHAT_SHORTHAND: dict[str, tuple[str, ...]] = {
     "spec": ("specification",), "specs": ("specifications",), "std": ("standard",), "stds": ("standards",),
     "comms": ("communications",), "info": ("information",), "num": ("number",), "amt": ("amount",),
     "docs": ("documents",), "doc": ("document",), "cert": ("certification",), "certs": ("certifications",),
+    # Country codes people type for two partners ("au soci act", "jp b5g fund"); "ca" is not one (California,
+    # certificate authority), and "uk" / "us" are what the documents write themselves.
+    "au": ("australia",), "aus": ("australia",), "jp": ("japan",), "jpn": ("japan",),
 }
+_SHORT_FORM_SHARE = 3
+"""A short form the documents hold in at least a third as many chunks as its long form is kept as typed."""
 _SHORTHAND = re.compile(rf"\b(?:{'|'.join(sorted(CHAT_SHORTHAND, key=len, reverse=True))})\b", re.I)
 
 
 def expand_shorthand(question: str, frequency: Callable[[str], int]) -> str:
     """`question` with chat shorthand ("lvl", "ppl", "max") spelled out where the documents never use the
     short form but do use a long one (the most frequent of its spellings); `frequency` says in how many
-    chunks a word occurs. A short form the documents hold ("GOV" of "GOV.UK") stays as typed.
+    chunks a word occurs. A short form the documents hold about as often as the long one stays as typed.
 
     Neither BM25 nor the unknown-term check can see that "sfia lvl 5 name" asks about a level: "lvl" is
     a word the documents lack, which reads as a sign the question cannot be answered.
@@ -190,10 +195,10 @@ def expand_shorthand(question: str, frequency: Callable[[str], int]) -> str:
     """
     def expand(match: re.Match[str]) -> str:
         typed = match.group(0)
-        if frequency(typed.lower()) > 0:
-            return typed
         long_form = max(CHAT_SHORTHAND[typed.lower()], key=frequency)
-        if frequency(long_form) == 0:
+        # Web addresses put short forms into the text ("infrastructure.gov.au", "soumu.go.jp"): a short form
+        # stays only where the documents use it about as often as the long one.
+        if frequency(long_form) == 0 or frequency(typed.lower()) * _SHORT_FORM_SHARE > frequency(long_form):
             return typed
         return long_form.capitalize() if typed[0].isupper() else long_form
 

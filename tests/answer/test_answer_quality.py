@@ -609,3 +609,9 @@ def test_an_answer_does_not_open_by_pointing_back(service):
     answer = _answered(service, "nofo 1 awards", audience="staff")
     assert not re.match(r"(These|This|It|They)\b", answer.text), describe(answer)
     assert "NOFO 1" in answer.text, describe(answer)
+
+
+def test_a_country_code_is_read_as_its_country(service):
+    # Declined before (P 0.40): "au" is in the documents only inside web addresses ("infrastructure.gov.au").
+    answer = _answered(service, "au tssr when started", audience="staff")
+    assert "18 September 2018" in answer.text, describe(answer)

@@ -291,8 +291,12 @@ def test_topic_first_leaves_other_questions_as_typed(question):
     ("GOV docs", "GOV documents"),  # "gov" is a word the documents hold ("GOV.UK"): kept as typed
     ("Lvl 3?", "Level 3?"),  # a capital stays a capital
     ("maxed out", "maxed out"),  # whole words only
+    ("au tssr when started", "australia tssr when started"),  # "au" only in web addresses ("gov.au"): rare beside "australia"
+    ("jp b5g fund", "japan b5g fund"),
+    ("spec of o-ran", "spec of o-ran"),  # the documents write "spec" about as often as "specification": kept
 ])
 def test_chat_shorthand_is_spelled_out_where_the_documents_use_the_long_form(typed, searched):
     chunks = {"level": 40, "maximum": 12, "people": 9, "international": 7, "organisations": 11, "organizations": 2,
-              "documents": 30, "gov": 5, "government": 50}
+              "documents": 30, "gov": 5, "government": 50, "au": 15, "australia": 58, "jp": 3, "japan": 34,
+              "spec": 10, "specification": 12}
     assert expand_shorthand(typed, frequency=lambda word: chunks.get(word.lower(), 0)) == searched

@@ -399,7 +399,7 @@ class ExtractiveGenerator:
 
 def _with_antecedent(chosen: list[_Scored], scored: list[_Scored]) -> list[_Scored]:
     """An answer that opens by pointing back ("These first awards came under NOFO 1.") opens instead on the
-    sentence it points back to, the one before it in its chunk ("NTIA announced the first awards ..."), moved
+    sentence it points back to, the one before it in its chunk ("The first grant recipients were ..."), moved
     up if already quoted. A sentence that itself points back, or a caveat, is no better an opening."""
     if not chosen or not _ANAPHORIC.match(chosen[0].sentence.text):
         return chosen

@@ -182,9 +182,9 @@ _SHORTHAND = re.compile(rf"\b(?:{'|'.join(sorted(CHAT_SHORTHAND, key=len, revers
 
 
 def expand_shorthand(question: str, frequency: Callable[[str], int]) -> str:
-    """`question` with chat shorthand ("lvl", "ppl", "max") spelled out where the documents never use the
-    short form but do use a long one (the most frequent of its spellings); `frequency` says in how many
-    chunks a word occurs. A short form the documents hold about as often as the long one stays as typed.
+    """`question` with chat shorthand ("lvl", "ppl", "max") spelled out where the documents use a long form
+    (the most frequent of its spellings) in at least three times as many chunks as the short one;
+    `frequency` says in how many chunks a word occurs. Otherwise the short form stays as typed.
 
     Neither BM25 nor the unknown-term check can see that "sfia lvl 5 name" asks about a level: "lvl" is
     a word the documents lack, which reads as a sign the question cannot be answered.

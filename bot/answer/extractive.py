@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -302,6 +302,9 @@ class ExtractiveGenerator:
         affirmative = [s for s in ranked if (not _negated(s.sentence.text) or _gives_asked(question_shape, s))
                        and s.score >= 0.5 * ranked[0].score]
         pool = affirmative or ranked
+        # "When was C-8 introduced?" does not open on the date another version was introduced.
+        asked_text = " ".join(part.text for part in question_shape.parts)
+        pool = [s for s in pool if not dates_another_version(asked_text, s.sentence.text)] or pool
         asked = named_countries(question_shape.parts[0].text) if question_shape.parts else frozenset()
         if not asked:
             return max(pool, key=lambda s: self._lead_key(question_shape, s, aliases))
@@ -556,7 +559,7 @@ def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], 
     unrelated figures for unanswerable asks."""
     if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name":
         return gives_kind(kind, question, sentence, also_asked)
-    return has_answer_type(kind, sentence)
+    return has_answer_type(kind, sentence) and not (kind == "date" and dates_another_version(question, sentence))
 
 
 def _what_it_is_about(question: str, s: _Scored, hits: Sequence[RetrievedChunk]) -> str:

@@ -124,12 +124,17 @@ _NAME_BEFORE = re.compile(r"([\w-]+)\W*$")
 def _named_pins(text: str, *, counts: bool) -> set[tuple[str, str]]:
     """(the word before it, the number) for each number `text` pins after a content word: ("components", "2")
     for "NICE Components v2.0.0", ("sfia", "9") for "SFIA 9"; a year after "in" or a month names nothing."""
-    named = set()
+    return {pin for _, pin in _named_pins_at(text, counts=counts)}
+
+
+def _named_pins_at(text: str, *, counts: bool) -> list[tuple[int, tuple[str, str]]]:
+    """`_named_pins` in order, each with where its number starts."""
+    named = []
     for match, number in _pins(text, counts=counts):
         before = _NAME_BEFORE.search(text, 0, match.start())
         word = before.group(1).lower() if before else ""
         if word and word not in _STOP and not _MONTH.fullmatch(word):
-            named.add((word, number))
+            named.append((match.start(), (word, number)))
     return named
 
 
@@ -139,6 +144,25 @@ def names_another_version(question: str, text: str) -> bool:
     asked = _named_pins(question, counts=False)
     asked_words = {word for word, _ in asked}
     return any(word in asked_words and (word, number) not in asked for word, number in _named_pins(text, counts=True))
+
+
+def dates_another_version(question: str, sentence: str) -> bool:
+    """For a "when" question about one version of a thing, are the sentence's dates all another version's?
+
+    A date belongs to the version named last before it: "Bill C-8 revives the legislation introduced as
+    Bill C-26 on 14 June 2022" dates C-26, not the C-8 asked about; "... was reintroduced as Bill C-8 on 18
+    June 2025" dates C-8. A sentence naming no other version, or no date, is not one of these.
+    """
+    if answer_type(question) != "date":
+        return False
+    asked = _named_pins(question, counts=False)
+    asked_words = {word for word, _ in asked}
+    pins = [(start, pin) for start, pin in _named_pins_at(sentence, counts=True) if pin[0] in asked_words]
+    if not any(pin not in asked for _, pin in pins):
+        return False
+    dates = [match.start() for match in _HAS_DATE.finditer(sentence)]
+    owners = [next((pin for start, pin in reversed(pins) if start < date), None) for date in dates]
+    return bool(dates) and all(owner is not None and owner not in asked for owner in owners)
 
 
 def number_coverage(question: str, texts: Sequence[str]) -> float:

@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import Part, answer_type, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
+from bot.answer.facets import Part, answer_type, dates_another_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -199,6 +199,23 @@ def test_a_version_the_documents_do_not_hold_is_declined_and_its_neighbour_answe
     assert declined.status == "no_answer", describe(declined)
     answered = _answered(service, held, audience="staff")
     assert fact in answered.text, describe(answered)
+
+
+def test_a_date_belongs_to_the_version_named_last_before_it():
+    question = "when was C-8 introduced"
+    assert dates_another_version(question, "Bill C-8 revives the legislation introduced as Bill C-26 on 14 June 2022.")
+    assert not dates_another_version(question, "Bill C-26 died in January 2025 and was reintroduced as Bill C-8 on 18 June 2025.")
+    assert not dates_another_version(question, "Bill C-8 revived the legislation first introduced as Bill C-26.")  # no date
+    assert not dates_another_version("what does C-8 do", "Bill C-8 revives Bill C-26 of 14 June 2022.")  # no "when"
+
+
+@pytest.mark.parametrize("question", ["when was bill C-8 introduced", "c-8 introduced when"])
+def test_when_is_answered_with_the_date_of_the_version_asked_about(service, question):
+    # The sentence naming C-8 and dating C-26 ("introduced as Bill C-26 on 14 June 2022") used to be the
+    # whole answer; the date C-8 itself was introduced must be quoted, and before the other one.
+    answer = _answered(service, question, audience="staff")
+    assert "18 June 2025" in answer.text, describe(answer)
+    assert "14 June 2022" not in answer.text.split("18 June 2025")[0], describe(answer)
 
 
 def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):

@@ -27,7 +27,7 @@ _DEFINITION = re.compile(
 )
 _TRAILING_ASK = re.compile(r"\s+(?:differ|compare|contrast)\w*.*$", re.I)
 _LEADING_ASK = re.compile(r"^(?:how|what|when|who|which|where|why)\b.*?\b(?:do|does|did|are|is|were|was)\s+", re.I)
-_PART_SPLIT = re.compile(r"\s*(?:\?\s+|;\s*|,\s*(?:and\s+)?|\s+and\s+(?=(?:what|when|who|how|which|where|why|is|are|did|does|do|will|can)\b))", re.I)
+_PART_SPLIT = re.compile(r"\s*(?:\?\s+|;\s*|\s+\+\s+|,\s*(?:and\s+)?|\s+and\s+(?=(?:what|when|who|how|which|where|why|is|are|did|does|do|will|can)\b))", re.I)
 _WORD = re.compile(r"[\w][\w.&/+'-]*")
 _STOP = set(
     "a an the of for to in on at by and or with from about is are was were be been do does did how what when who which where "

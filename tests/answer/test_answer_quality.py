@@ -313,9 +313,15 @@ def test_a_short_word_of_a_part_is_found_inflected():
     assert mentions(Part("us rules", ("us",)), "The rules are used widely.") == 0.0  # a country code is no stem
 
 
+def test_a_plus_between_two_asks_splits_them_but_not_a_name():
+    assert [part.text for part in shape("rip n replace shortfall + proration %").parts] == ["rip n replace shortfall", "proration %"]
+    assert shape("what is c++").kind == "definition" and shape("5G+ rollout").kind == "single"
+
+
 @pytest.mark.parametrize(("question", "facts"), [
     ("what are the prague proposals and who attended", ("recommendations", "32 countries")),
     ("when was csf 2.0 released and what did it add", ("26 February 2024", "Govern")),
+    ("rip and replace shortfall + proration rate", ("$3.08bn", "39.5%")),
 ])
 def test_each_ask_of_a_two_part_question_is_answered(service, question, facts):
     # Before: the first answered only who attended (the Proposals were never defined), the second only the

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_cause, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -543,7 +543,7 @@ def _kind_to_quote(question_shape: QuestionShape, question: str) -> tuple[str, s
     if question_shape.kind == "single" and question_shape.parts:
         part = question_shape.parts[0].text
         asks_names = asks_countries(part) or (asked_kind(part) == "name" and not asks_person(part))
-        return part, answer_type(part) or ("name" if asks_names else None)
+        return part, answer_type(part) or ("name" if asks_names else None) or ("cause" if asks_cause(part) else None)
     if question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
         return question, "name"
     return question, None

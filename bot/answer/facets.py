@@ -189,8 +189,25 @@ def answer_type(text: str) -> str | None:
     return None
 
 
+# "What prompted X?", "why was X set up?" are answered by what X followed or responded to. Not a kind the
+# refusal classifier checks (`asked_kind`): a cause is often said without any of these words ("X was set
+# up to ..."), so its absence is no sign the documents lack the answer. "After" is left out: it mostly
+# just orders events ("launched after a major outage" gives no cause the reader can follow).
+_ASKS_CAUSE = re.compile(r"^\W*why\b|\bwhat\s+(?:prompted|caused|triggered|led\s+to|drove|motivated)\b|\breasons?\s+(?:for|behind)\b", re.I)
+_GIVES_CAUSE = re.compile(
+    r"\b(?:because|due\s+to|owing\s+to|(?:in\s+)?response\s+to|as\s+a\s+result\s+of|followed|prompted|triggered|caused|led\s+to)\b"
+    r"|(?<!the\s)\bfollowing\b(?!\s*:)", re.I)
+
+
+def asks_cause(question: str) -> bool:
+    """Does the question ask why, or what prompted something?"""
+    return bool(_ASKS_CAUSE.search(question))
+
+
 def has_answer_type(kind: str | None, sentence: str) -> bool:
-    """Does the sentence hold an answer of that kind (a span of time, a date, a number)?"""
+    """Does the sentence hold an answer of that kind (a span of time, a date, a number, a cause)?"""
+    if kind == "cause":
+        return bool(_GIVES_CAUSE.search(sentence))
     if kind == "duration":
         return bool(_HAS_DURATION.search(sentence))
     if kind == "date":
@@ -556,7 +573,7 @@ class Part:
 
     @property
     def wants(self) -> str | None:
-        return answer_type(self.text)
+        return answer_type(self.text) or ("cause" if asks_cause(self.text) else None)
 
 
 @dataclass(frozen=True)

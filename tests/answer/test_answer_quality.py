@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import Part, answer_type, dates_another_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
+from bot.answer.facets import Part, answer_type, asks_cause, dates_another_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -216,6 +216,23 @@ def test_when_is_answered_with_the_date_of_the_version_asked_about(service, ques
     answer = _answered(service, question, audience="staff")
     assert "18 June 2025" in answer.text, describe(answer)
     assert "14 June 2022" not in answer.text.split("18 June 2025")[0], describe(answer)
+
+
+def test_why_and_what_prompted_ask_for_a_cause():
+    assert asks_cause("what prompted the reliability agenda") and asks_cause("why was gcot set up")
+    assert not asks_cause("what is the reliability agenda") and not asks_cause("who prompted whom")
+    assert has_answer_type("cause", "The agenda was the government's response to the Rogers outage.")
+    assert has_answer_type("cause", "The agenda followed the Rogers outage of July 2022.")
+    assert not has_answer_type("cause", "It was launched after a major outage.")  # "after" only orders events
+    assert not has_answer_type("cause", "The following three pillars make up the agenda:")
+    assert answer_type("why was gcot set up") is None  # not a kind the refusal classifier checks
+
+
+@pytest.mark.parametrize("question", ["what caused the reliability agenda in canada", "what prompted the telecoms reliability agenda"])
+def test_what_prompted_is_answered_with_what_it_responded_to(service, question):
+    # The definition led, with "It was launched after a major national network outage in 2022": no Rogers.
+    answer = _answered(service, question, audience="staff")
+    assert "Rogers" in answer.text, describe(answer)
 
 
 def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_cause, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_cause, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, dates_asked_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -253,6 +253,8 @@ class ExtractiveGenerator:
             # Only a sentence that states something: a caveat naming Finland ("the documents do not confirm later
             # GCOT members, e.g. Finland") gives no member of the advisory council asked about.
             typed = _affirmative_only([s for s in ranked if _gives(wants, question, s.sentence.text, expands) and s.score >= self.keep_ratio * best])
+            # "When was C-8 introduced?": a date the sentence gives C-8 itself before one it gives Bill C-26.
+            typed = [s for s in typed if dates_asked_version(question, s.sentence.text)] or typed
             # It may open the answer, so it is ranked as an opening is: one pointing back ("The same sources
             # state ... 2014") yields to one that stands alone ("NIST released CSF 2.0 on 26 February 2024").
             typed.sort(key=lambda s: -self._lead_key(question_shape, s, aliases))

@@ -147,22 +147,39 @@ def names_another_version(question: str, text: str) -> bool:
 
 
 def dates_another_version(question: str, sentence: str) -> bool:
-    """For a "when" question about one version of a thing, are the sentence's dates all another version's?
+    """For a "when" question about one version of a thing, does the sentence name that version and date only
+    another one?
 
     A date belongs to the version named last before it: "Bill C-8 revives the legislation introduced as
     Bill C-26 on 14 June 2022" dates C-26, not the C-8 asked about; "... was reintroduced as Bill C-8 on 18
-    June 2025" dates C-8. A sentence naming no other version, or no date, is not one of these.
+    June 2025" dates C-8. Only a sentence naming both versions is one of these: one naming another version
+    alone ("Release 20 was agreed in June 2025" for "Release 21 freeze date") is about that version
+    altogether, which `number_coverage` already tells the refusal classifier.
     """
+    owners, asked, names_asked = _date_owners(question, sentence)
+    return names_asked and bool(owners) and any(o is not None for o in owners) and all(o is not None and o not in asked for o in owners)
+
+
+def dates_asked_version(question: str, sentence: str) -> bool:
+    """For a "when" question about one version of a thing, does a date in the sentence belong to that version
+    ("reintroduced as Bill C-8 on 18 June 2025" for "when was C-8 introduced")?"""
+    owners, asked, _ = _date_owners(question, sentence)
+    return any(owner in asked for owner in owners if owner is not None)
+
+
+def _date_owners(question: str, sentence: str) -> tuple[list[tuple[str, str] | None], set[tuple[str, str]], bool]:
+    """(for each date in the sentence, the version of the asked thing named last before it, or None; the
+    versions asked about; whether the sentence names one of them). Empty unless the question asks "when"."""
     if answer_type(question) != "date":
-        return False
+        return [], set(), False
     asked = _named_pins(question, counts=False)
     asked_words = {word for word, _ in asked}
     pins = [(start, pin) for start, pin in _named_pins_at(sentence, counts=True) if pin[0] in asked_words]
-    if not any(pin not in asked for _, pin in pins):
-        return False
+    if not pins:
+        return [], asked, False
     dates = [match.start() for match in _HAS_DATE.finditer(sentence)]
     owners = [next((pin for start, pin in reversed(pins) if start < date), None) for date in dates]
-    return bool(dates) and all(owner is not None and owner not in asked for owner in owners)
+    return owners, asked, any(pin in asked for _, pin in pins)
 
 
 def number_coverage(question: str, texts: Sequence[str]) -> float:

@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import Part, answer_type, asks_cause, dates_another_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
+from bot.answer.facets import Part, answer_type, asks_cause, dates_another_version, dates_asked_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -207,6 +207,10 @@ def test_a_date_belongs_to_the_version_named_last_before_it():
     assert not dates_another_version(question, "Bill C-26 died in January 2025 and was reintroduced as Bill C-8 on 18 June 2025.")
     assert not dates_another_version(question, "Bill C-8 revived the legislation first introduced as Bill C-26.")  # no date
     assert not dates_another_version("what does C-8 do", "Bill C-8 revives Bill C-26 of 14 June 2022.")  # no "when"
+    # Another version alone: about that version altogether (the refusal classifier's `number_coverage`).
+    assert not dates_another_version("release 21 freeze date?", "The scope of Release 20 was agreed in June 2025.")
+    assert dates_asked_version(question, "Bill C-26 died in January 2025 and was reintroduced as Bill C-8 on 18 June 2025.")
+    assert not dates_asked_version(question, "Bill C-26 had died in January 2025.")
 
 
 @pytest.mark.parametrize("question", ["when was bill C-8 introduced", "c-8 introduced when"])

@@ -157,7 +157,7 @@ def dates_another_version(question: str, sentence: str) -> bool:
     altogether, which `number_coverage` already tells the refusal classifier.
     """
     owners, asked, names_asked = _date_owners(question, sentence)
-    return names_asked and bool(owners) and any(o is not None for o in owners) and all(o is not None and o not in asked for o in owners)
+    return names_asked and bool(owners) and all(owner is not None and owner not in asked for owner in owners)
 
 
 def dates_asked_version(question: str, sentence: str) -> bool:

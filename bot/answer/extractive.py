@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.evidence import EvidenceScorer, Sentence
-from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_cause, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, dates_asked_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, type_coverage, words
+from bot.answer.facets import QuestionShape, answer_type, asked_kind, asks_amount, asks_cause, asks_members, asks_person, asks_countries, counted_thing, dates_another_version, dates_asked_version, figures, gives_kind, has_answer_type, mentions, names_a_month, names_another_version, new_countries, number_coverage, shape, topic_of, type_coverage, words
 from bot.jurisdictions import country_coverage, named_countries
 from bot.types import RetrievedChunk
 from bot.untrusted import looks_like_instruction
@@ -142,7 +142,7 @@ class ExtractiveGenerator:
         chosen, core = self._choose(question_shape, scored, aliases or {}, question=question, expands=expands)
         chosen = self._with_lists_and_caveats(chosen, core, scored, _next_chunks(hits))
         chosen = _with_antecedent(chosen, scored)
-        terms = self.scorer.weighted_terms(question, context)
+        terms = self.scorer.weighted_terms(topic_of(question), context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
         # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
         asserted = _affirmative(chosen)
@@ -170,7 +170,7 @@ class ExtractiveGenerator:
     # --- scoring ---------------------------------------------------------------------------------------
 
     def _score(self, question: str, hits: list[RetrievedChunk], context: str, aliases) -> list[_Scored]:
-        terms = self.scorer.weighted_terms(question, context)
+        terms = self.scorer.weighted_terms(topic_of(question), context)
         wants = answer_type(question)
         rows = []
         for sentence in self.scorer.sentences_of(hits):

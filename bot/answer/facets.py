@@ -363,6 +363,15 @@ def asked_acronym(question: str) -> str | None:
     return found.group(1) if found and found.group(1).lower() not in _STOP else None
 
 
+def topic_of(question: str) -> str:
+    """The question without the words that only frame its ask: "what does CDP stand for" is about "CDP"; a
+    sentence spelling CDP out never says "stand", and should not read as covering half the question."""
+    found = _ASKS_EXPANSION.search(question)
+    if not found or asked_acronym(question) is None:
+        return question
+    return question[: found.end(1)] + question[found.end():]
+
+
 def spells_out(acronym: str, sentence: str) -> bool:
     """Does the sentence hold words whose initials spell the acronym ("Bureau of Cyberspace and Digital Policy"
     for "CDP", "Security of Critical Infrastructure" for "SOCI")? Its letters are taken in order from

@@ -12,7 +12,7 @@ import re
 import pytest
 from answer_helpers import cited_doc_ids, describe, quoted_by_doc
 
-from bot.answer.facets import Part, answer_type, asks_cause, dates_another_version, dates_asked_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape
+from bot.answer.facets import Part, answer_type, asks_cause, dates_another_version, dates_asked_version, figures, has_answer_type, mentions, number_coverage, pinned_numbers, shape, topic_of
 from bot.answer.refusal import MODEL_FILE, RefusalModel
 
 MARKDOWN = re.compile(r"\*\*|__|`|\]\(|(^|\s)#{1,6}\s|doc_id|^\s*[-*]\s", re.M)
@@ -237,6 +237,19 @@ def test_what_prompted_is_answered_with_what_it_responded_to(service, question):
     # The definition led, with "It was launched after a major national network outage in 2022": no Rogers.
     answer = _answered(service, question, audience="staff")
     assert "Rogers" in answer.text, describe(answer)
+
+
+def test_the_words_that_frame_an_expansion_ask_are_not_its_topic():
+    assert topic_of("what does CDP stand for") == "what does CDP"
+    assert topic_of("CDP is short for what?") == "CDP what?"
+    assert topic_of("what is cdp") == "what is cdp"  # no expansion asked: the question as typed
+
+
+def test_what_an_acronym_stands_for_is_answered_from_a_glossary_row(service):
+    # The row spelling CDP out never says "stand": counted as a question word, it halved the answer's coverage
+    # and the refusal classifier declined (0.46 against a 0.49 threshold).
+    answer = _answered(service, "what does CDP stand for", audience="staff")
+    assert "Bureau of Cyberspace and Digital Policy" in answer.text, describe(answer)
 
 
 def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):

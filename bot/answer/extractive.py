@@ -133,7 +133,8 @@ class ExtractiveGenerator:
         """
         hits = list(hits[: self.top_chunks])
         question = _CHANNEL_MARK.sub("", question)  # "what is #gcot" asks what "what is gcot" asks
-        scored = self._score(question, hits, context, aliases)
+        terms = self.scorer.weighted_terms(topic_of(question), context)
+        scored = self._score(question, hits, context, aliases, terms)
         if not scored:
             return Draft()
         question_shape = shape(question)
@@ -142,7 +143,6 @@ class ExtractiveGenerator:
         chosen, core = self._choose(question_shape, scored, aliases or {}, question=question, expands=expands)
         chosen = self._with_lists_and_caveats(chosen, core, scored, _next_chunks(hits))
         chosen = _with_antecedent(chosen, scored)
-        terms = self.scorer.weighted_terms(topic_of(question), context)
         # What the answer asserts covers the question, not its caveats: "the documents do not give the size
         # of the NICT fund in yen" holds every word of "how much yen is in the NICT fund?".
         asserted = _affirmative(chosen)
@@ -169,8 +169,7 @@ class ExtractiveGenerator:
 
     # --- scoring ---------------------------------------------------------------------------------------
 
-    def _score(self, question: str, hits: list[RetrievedChunk], context: str, aliases) -> list[_Scored]:
-        terms = self.scorer.weighted_terms(topic_of(question), context)
+    def _score(self, question: str, hits: list[RetrievedChunk], context: str, aliases, terms: Mapping[str, float]) -> list[_Scored]:
         wants = answer_type(question)
         rows = []
         for sentence in self.scorer.sentences_of(hits):

@@ -10,6 +10,7 @@ five GCOT partners' most-named jurisdictions count: "UK", "US" (capitals only), 
 Main helpers:
     named_countries: the countries a text names, as canonical lower-case names.
     country_coverage: the share of the question's countries that the quoted evidence names.
+    country_spellings: each spelling read, with the countries it names.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _matcher() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
     alternation = "|".join(re.escape(form) for form in sorted(names_of, key=len, reverse=True))
     pattern = re.compile(rf"(?<![\w.-])({alternation})(?:'s|s)?(?![\w-])", re.I)
     return pattern, {form: frozenset(names) for form, names in names_of.items()}
+
+
+def country_spellings() -> dict[str, frozenset[str]]:
+    """Every spelling `named_countries` reads (lower case: names, demonyms, longer alternatives, "uk",
+    "eu") -> the canonical names it stands for ("japanese" -> {"japan"})."""
+    return dict(_matcher()[1])
 
 
 _CASE_SENSITIVE_CODES = re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, _CASE_SENSITIVE))})(?![\w])")

@@ -17,9 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from bot.jurisdictions import country_spellings, named_countries
 from bot.types import RetrievedChunk
 from encoder import Embedder
 from gcot.sentences import split_sentences as _segment
@@ -59,6 +61,9 @@ _CHAT_WORDS = (
 # Words that say what kind of answer is wanted, which the answer gives without using them: "canada huawei ban
 # date" is answered by "in May 2022", "sfia level 5 name" by "is called Ensure/advise".
 _KIND_WORDS = "date dates name names count".split()
+# One word of the field in the spellings people and documents use, which no stemmer joins: a question about
+# "telecoms security" is covered by "the Telecommunications (Security) Act".
+SAME_TERM = (("telecoms", "telecom", "telecommunications", "telecommunication", "telco", "telcos"),)
 
 
 class EvidenceScorer:
@@ -214,7 +219,34 @@ class EvidenceScorer:
         if not total:
             return 0.0
         present = set(self.lexical.query_tokens(text))
-        return sum(weight for token, weight in terms.items() if _present(token, present, aliases)) / total
+        missing = [token for token in terms if not _present(token, present, aliases)]
+        missing = [token for token in missing if not self._same_term.get(token, set()) & present]
+        # A country is named by its demonym too: "Japan" is covered by "the Japanese partner", which no
+        # stemmer joins ("japan" / "japanes").
+        if countries := [token for token in missing if token in self._country_tokens]:
+            named = named_countries(text)
+            missing = [token for token in missing if token not in countries or not self._country_tokens[token] & named]
+        return 1.0 - sum(terms[token] for token in missing) / total
+
+    @cached_property
+    def _same_term(self) -> dict[str, set[str]]:
+        """Index token -> the tokens of its other spellings (`SAME_TERM`): "telecoms" is covered by "Telecommunications"."""
+        same: dict[str, set[str]] = {}
+        for spellings in SAME_TERM:
+            tokens = {token for spelling in spellings for token in self.lexical.query_tokens(spelling)}
+            for token in tokens:
+                same.setdefault(token, set()).update(tokens - {token})
+        return same
+
+    @cached_property
+    def _country_tokens(self) -> dict[str, frozenset[str]]:
+        """Index token of a one-word country spelling ("japan", "japanes", "canadian", "uk") -> the countries it names."""
+        tokens: dict[str, frozenset[str]] = {}
+        for spelling, countries in country_spellings().items():
+            stems = self.lexical.query_tokens(spelling) if spelling.isalpha() else []
+            if len(stems) == 1:
+                tokens[stems[0]] = tokens.get(stems[0], frozenset()) | countries
+        return tokens
 
 
 def _present(token: str, present: set[str], aliases: Mapping[str, set[str]] | None) -> bool:

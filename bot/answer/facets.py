@@ -316,15 +316,15 @@ _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|sep
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # An amount of money or a share is asked for by these words, and answered by a figure with a currency,
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
-_ASKS_AMOUNT = re.compile(r"\b(how much|budget|cost|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend|raise|share|percentage|proportion)\b", re.I)
+_ASKS_AMOUNT = re.compile(r"\b(how much|budget|costs?|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend(?:s|ing)?|raise|share|percentage|proportion)\b", re.I)
 _MAGNITUDE = r"m|bn|k|tn|million|billion|trillion"
 _AMOUNT = re.compile(rf"[£$€¥].*|.*(?:%|{_MAGNITUDE})", re.I)
 # Money asked for is a sum ("£40m", "$1.9bn", "44 trillion yen"), not a share: "how much money did the report
 # recommend" is not answered by a "35% of traffic" target. A share of money ("how much of the cost", "what share
 # of the budget") and a fine ("up to 10% of turnover") may be a percentage.
 _ASKS_MONEY = re.compile(
-    r"\b(?:money|fund(?:s|ed|ing)?|budget|costs?|spend|spent|raised?|salar(?:y|ies)|prices?|paid|pay|grants?|"
-    r"invest(?:ed|ment)?|yen|dollars?|pounds?|euros?)\b", re.I)
+    r"\b(?:money|fund(?:s|ed|ing)?|budget(?:s|ed)?|cost(?:s|ing)?|spend(?:s|ing)?|spent|rais(?:e|es|ed|ing)|salar(?:y|ies)|"
+    r"prices?|paid|pay(?:s|ing)?|grants?|invest(?:s|ed|ing|ments?)?|yen|dollars?|pounds?|euros?)\b", re.I)
 _ASKS_SHARE = re.compile(r"\bhow much of\b|\b(?:share|percent(?:age)?|proportion|fraction)\b", re.I)
 _SUM_OR_SHARE = re.compile(r"[£$€¥]|.*%$")  # no count, whatever its digits: "£40m", "35%"
 _SUM = re.compile(rf"[£$€¥].*|.*(?:{_MAGNITUDE})", re.I)  # `_AMOUNT` without the percent sign

@@ -666,3 +666,32 @@ def test_a_country_code_is_read_as_its_country(service):
     # Declined before (P 0.40): "au" is in the documents only inside web addresses ("infrastructure.gov.au").
     answer = _answered(service, "au tssr when started", audience="staff")
     assert "18 September 2018" in answer.text, describe(answer)
+
+
+@pytest.mark.parametrize("question", ["how much is the uk spending on open ran", "how much are they investing in 6g",
+                                      "what are the uk's costs for removing huawei"])
+def test_money_asked_in_any_form_wants_a_sum_not_a_share(question):
+    # "spending", "investing" and "costs" were no money words: a "35% of traffic" target passed as the amount.
+    from bot.answer.facets import gives_kind
+
+    assert not gives_kind("number", question, "The ambition is that 35% of mobile traffic runs over open RAN by 2030.")
+    assert gives_kind("number", question, "The strategy was backed by an initial £250m of government funding.")
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("japan's gcot partner", "The Japanese partner in GCOT is the Ministry of Internal Affairs and Communications."),
+    ("will canadian operators be compensated", "Canada said it would not compensate operators."),
+    ("telecoms security act", "The Telecommunications (Security) Act 2021 received Royal Assent."),
+])
+def test_a_country_named_by_its_demonym_and_telecoms_spelt_out_cover_the_question(service, question, sentence):
+    # No stemmer joins "japan" and "japanes", "canadian" and "canada", "telecom" and "telecommun": each
+    # sentence covered only part of its question, and "Will Canadian operators get compensated for ripping out
+    # their Huawei and ZTE gear?" was declined for it.
+    scorer = service._tools(service.retriever.live.current()).scorer
+    assert scorer.coverage(scorer.weighted_terms(question), sentence) == pytest.approx(1.0)
+    assert scorer.coverage(scorer.weighted_terms("france's gcot partner"), sentence) < 1.0
+
+
+def test_a_canadian_question_is_answered_from_canadas_document(service):
+    answer = _answered(service, "Will Canadian operators get compensated for ripping out their Huawei and ZTE gear?")
+    assert "compensat" in answer.text and "Canada" in answer.text, describe(answer)

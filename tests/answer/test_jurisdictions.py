@@ -49,3 +49,12 @@ def test_a_question_naming_no_country_is_fully_covered():
     assert country_coverage("when did gcot launch", ["It launched in October 2023."]) == 1.0
     assert country_coverage("what share of US mobile traffic runs over open RAN today",
                             ["The UK's Open RAN ambition is for 35% of mobile traffic to run over open RAN by 2030."]) == 0.0
+
+
+def test_country_spellings_map_demonyms_and_codes_to_their_country():
+    from bot.jurisdictions import country_spellings
+
+    spellings = country_spellings()
+    assert spellings["japanese"] == {"japan"}
+    assert spellings["canadian"] == {"canada"}
+    assert spellings["uk"] == {"united kingdom"}

@@ -483,6 +483,23 @@ def asks_amount(question: str) -> bool:
     return bool(_ASKS_AMOUNT.search(question))
 
 
+# "SI number for the 2022 regulations", "what's its document number?" ask for a designation ("SI 2022/933",
+# "NIST CSWP 29", "Release 21"), which no date gives: "came into force on 1 October 2022" holds no new one.
+_ASKS_IDENTIFIER = re.compile(
+    r"\b(?:document|si|statutory instrument|bill|reference|ref|serial|chapter|publication|report|case|file|release|"
+    r"standard|spec(?:ification)?|form|regulation|act|order)\s+(?:number\b|no\.|no\b)", re.I)
+_DATE_SPAN = re.compile(rf"\b\d{{1,2}}\s+{_MONTH_NAMES}\s+(?:19|20)\d\d\b|{_MONTH_NAMES}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b")
+_DESIGNATION = re.compile(r"(?<![\w£$€¥.])\d[\w./-]*")
+
+
+def gives_designation(question: str, sentence: str) -> bool:
+    """Does the sentence hold a number-bearing designation the question lacks, its dates aside? A bare year
+    is no designation ("in 2022"), nor is a figure with a currency or a magnitude."""
+    asked = set(_DESIGNATION.findall(question))
+    found = _DESIGNATION.findall(_DATE_SPAN.sub(" ", sentence))
+    return any(token.rstrip(".") not in asked and not _YEAR.fullmatch(token.rstrip(".")) for token in found)
+
+
 def asked_kind(text: str) -> str | None:
     """What kind of answer a question (part) wants back: `answer_type`'s "duration", "date" and "number",
     "frequency" ("how often"), or "name" ("who", "which countries", "which minister", "gcot members?").
@@ -499,6 +516,8 @@ def asked_kind(text: str) -> str | None:
         return None
     if asked_acronym(text):
         return "expansion"
+    if _ASKS_IDENTIFIER.search(text):
+        return "identifier"
     if _ASKS_FREQUENCY.search(text):
         return "frequency"
     if _ASKS_BASE.search(text):
@@ -548,6 +567,8 @@ def gives_kind(kind: str | None, question: str, sentence: str, also_asked: Calla
         return any(_new_place(question, place) for place in _PLACE.findall(sentence))
     if kind == "expansion":
         return spells_out(asked_acronym(question) or "", sentence)
+    if kind == "identifier":
+        return gives_designation(question, sentence)
     if asks_countries(question):
         return new_countries(question, sentence) > 0
     # "O-RAN" asked also asks "RAN": a sentence saying "(RAN)" names nothing new.

@@ -695,3 +695,23 @@ def test_a_country_named_by_its_demonym_and_telecoms_spelt_out_cover_the_questio
 def test_a_canadian_question_is_answered_from_canadas_document(service):
     answer = _answered(service, "Will Canadian operators get compensated for ripping out their Huawei and ZTE gear?")
     assert "compensat" in answer.text and "Canada" in answer.text, describe(answer)
+
+
+def test_a_designation_asked_for_is_no_date():
+    # "SI number for ... regs 2022" was answered with "came into force on 1 October 2022" (P 0.86).
+    from bot.answer.facets import asked_kind, gives_kind
+
+    question = "SI number for the electronic communications security measures regs 2022"
+    assert asked_kind(question) == "identifier"
+    assert asked_kind("what's its document number?") == "identifier"
+    assert asked_kind("document numbering rules") is None
+    assert not gives_kind("identifier", question, "The Regulations 2022 came into force on 1 October 2022.")
+    assert not gives_kind("identifier", question, "The regulations cost providers £5m in 2022.")
+    assert gives_kind("identifier", question, "The regulations were made as SI 2022/933.")
+
+
+def test_a_designation_the_documents_hold_is_answered_and_one_they_lack_declined(service):
+    answer = _answered(service, "what is the document number of NIST CSF 2.0")
+    assert "CSWP 29" in answer.text, describe(answer)
+    declined = service.ask("what is the statutory instrument number of the Electronic Communications (Security Measures) Regulations 2022?")
+    assert declined.status == "no_answer", describe(declined)

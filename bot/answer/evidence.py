@@ -214,6 +214,9 @@ class EvidenceScorer:
             text: the text to check.
             aliases: token -> tokens of its expansion (an acronym's full name); the token counts as
                 present when most of its expansion is. Defaults to none.
+
+        A token also counts as present when the text holds another spelling of it (`SAME_TERM`) or, for a
+        country's name or demonym, names that country in any spelling (`bot.jurisdictions`).
         """
         total = sum(terms.values())
         if not total:

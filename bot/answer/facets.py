@@ -494,7 +494,7 @@ _DESIGNATION = re.compile(r"(?<![\w£$€¥.])\d[\w./-]*")
 
 def gives_designation(question: str, sentence: str) -> bool:
     """Does the sentence hold a number-bearing designation the question lacks, its dates aside? A bare year
-    is no designation ("in 2022"), nor is a figure with a currency or a magnitude."""
+    is no designation ("in 2022"), nor is a figure after a currency sign ("£5m")."""
     asked = set(_DESIGNATION.findall(question))
     found = _DESIGNATION.findall(_DATE_SPAN.sub(" ", sentence))
     return any(token.rstrip(".") not in asked and not _YEAR.fullmatch(token.rstrip(".")) for token in found)
@@ -510,7 +510,8 @@ def asked_kind(text: str) -> str | None:
     body is based or something hosted, and "which city / town / venue" ("place": "where is X headquartered /
     based"): other answers say where in plain words ("in the tropics", "on grassy plains", "data held on
     encrypted drives"), and on ClapNQ and the public PDFs a check of every "where" declined more answerable
-    questions than unanswerable ones. "What does X stand for" asks for an "expansion" (see `spells_out`).
+    questions than unanswerable ones. "What does X stand for" asks for an "expansion" (see `spells_out`), and
+    "SI / document / bill number" for an "identifier" (see `gives_designation`).
     """
     if _YES_NO.match(text) or _ASKS_CONDITION.search(text) or _ASKS_ROLE.search(text):
         return None

@@ -302,7 +302,7 @@ def _counts(thing: Part | None, question: str, sentence: str) -> bool:
     asked = figures(question) | {w.lower() for w in _NUMBER_WORD.findall(question)}
     for found in (*_FIGURE.finditer(sentence), *_NUMBER_WORD.finditer(sentence)):
         number = found.group(0).lower().replace(" ", "").rstrip(".,")
-        if number in asked or _BARE_YEAR.fullmatch(number):
+        if number in asked or _YEAR.fullmatch(number):
             continue
         if thing is None:
             return True
@@ -313,7 +313,6 @@ def _counts(thing: Part | None, question: str, sentence: str) -> bool:
 
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|hundreds?|thousands?)\b", re.I)
 _MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
-_BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 # An amount of money or a share is asked for by these words, and answered by a figure with a currency,
 # a magnitude or a percent sign ("$1.9bn", "£40m", "35%"), not by a count ("five countries").
 _ASKS_AMOUNT = re.compile(r"\b(how much|budget|costs?|funding|fines?|penalt(y|ies)|fees?|salar(y|ies)|prices?|worth|spend(?:s|ing)?|raise|share|percentage|proportion)\b", re.I)

@@ -40,8 +40,10 @@ _CAVEAT = re.compile(
 )
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot)\b|n't\b", re.I)
 # Idioms that state a fact (a change, a limit) with a negative word: "no longer carries", "no later than 2027",
-# "not only X but Y". Such a sentence answers; it does not say what is missing.
-_NOT_NEGATING = re.compile(r"\b(?:no longer|not only|not least|(?:no|not) (?:later|earlier|more|less|fewer) than)\b", re.I)
+# "not only X but Y". Such a sentence answers; it does not say what is missing. Nor does an aside that
+# qualifies a subject: "Published summaries, not checked against the official text, give it as CSWP 29".
+_NOT_NEGATING = re.compile(r"\b(?:no longer|not only|not least|(?:no|not) (?:later|earlier|more|less|fewer) than)\b"
+                           r"|,\s*not\b[^,.;:()]*,(?=\s*\w)", re.I)
 _ANAPHORIC = re.compile(r"^(?:this|these|that|those|it|its|they|their|such|the same|both)\b", re.I)
 _CHANNEL_MARK = re.compile(r"(?<!\w)#(?=\w)")
 _COPULA = r"(?:is|are|was|were|refers to|means|stands for)"
@@ -535,6 +537,11 @@ def _words(chosen: list[_Scored]) -> int:
     return sum(len(s.sentence.text.split()) for s in chosen)
 
 
+# Kinds that only `gives_kind` knows how to find ("SI 2022/933", the words an acronym stands for, "in Sophia
+# Antipolis", "on a semi-annual basis"): the core quotes the sentence giving one, as it does a date or a figure.
+_GIVEN_KINDS = ("identifier", "expansion", "place", "frequency")
+
+
 def _kind_to_quote(question_shape: QuestionShape, question: str) -> tuple[str, str | None]:
     """(the question text to test sentences against, the kind of answer the core must quote, if any).
 
@@ -543,7 +550,10 @@ def _kind_to_quote(question_shape: QuestionShape, question: str) -> tuple[str, s
     as "what is X" (a definition) and still asks for names."""
     if question_shape.kind == "single" and question_shape.parts:
         part = question_shape.parts[0].text
-        asks_names = asks_countries(part) or (asked_kind(part) == "name" and not asks_person(part))
+        kind = asked_kind(part)
+        asks_names = asks_countries(part) or (kind == "name" and not asks_person(part))
+        if kind in _GIVEN_KINDS:  # "what's its document number?": the sentence giving "CSWP 29", not only the lead
+            return part, kind
         return part, answer_type(part) or ("name" if asks_names else None) or ("cause" if asks_cause(part) else None)
     if question_shape.kind == "definition" and asks_members(question) and not asks_person(question):
         return question, "name"
@@ -558,7 +568,7 @@ def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], 
     must name the thing counted and be no sum ("181 applications", not "$4.98bn of costs"). Other kinds
     keep the looser test: any figure may be the size or date asked for, and the stricter test pulled in
     unrelated figures for unanswerable asks."""
-    if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name":
+    if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name" or kind in _GIVEN_KINDS:
         return gives_kind(kind, question, sentence, also_asked)
     return has_answer_type(kind, sentence) and not (kind == "date" and dates_another_version(question, sentence))
 

@@ -487,16 +487,13 @@ def asks_amount(question: str) -> bool:
 _ASKS_IDENTIFIER = re.compile(
     r"\b(?:document|si|statutory instrument|bill|reference|ref|serial|chapter|publication|report|case|file|release|"
     r"standard|spec(?:ification)?|form|regulation|act|order)\s+(?:number\b|no\.|no\b)", re.I)
-_DATE_SPAN = re.compile(rf"\b\d{{1,2}}\s+{_MONTH_NAMES}\s+(?:19|20)\d\d\b|{_MONTH_NAMES}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b")
-_DESIGNATION = re.compile(r"(?<![\w£$€¥.])\d[\w./-]*")
 
 
 def gives_designation(question: str, sentence: str) -> bool:
-    """Does the sentence hold a number-bearing designation the question lacks, its dates aside? A bare year
-    is no designation ("in 2022"), nor is a figure after a currency sign ("£5m")."""
-    asked = set(_DESIGNATION.findall(question))
-    found = _DESIGNATION.findall(_DATE_SPAN.sub(" ", sentence))
-    return any(token.rstrip(".") not in asked and not _YEAR.fullmatch(token.rstrip(".")) for token in found)
+    """Does the sentence pin a number the question lacks (`pinned_numbers`: "SI 2022/933", "CSWP 29",
+    "Release 21")? A bare year is no designation ("in 2022"), nor is the day of a date, a figure after a
+    currency sign ("£5m") or the digit of a name ("6G")."""
+    return any(not _YEAR.fullmatch(number) for number in pinned_numbers(sentence) - pinned_numbers(question))
 
 
 def asked_kind(text: str) -> str | None:

@@ -307,3 +307,24 @@ def test_answer_quoted_from_a_pdf_is_whole_sentences_with_a_page_link(tmp_path: 
     citation = answer.citations[0]
     assert (citation.page, citation.link) == (1, "https://example.org/pilot.pdf#page=1")
     assert citation.location == "p. 1"
+
+
+@needs_shared
+def test_how_often_is_answered_by_the_sentence_giving_the_interval(tmp_path: Path, settings_factory, embedder) -> None:
+    # The core quotes the sentence holding the asked-for interval, as it does a date: "How often do passwords
+    # expire?" was declined (its lead, about password rules, gave no interval), and the reporting question
+    # opened on who resets passwords instead of "(F) Report activity monthly ...".
+    from bot.answer.service import AnswerService
+    from ingest.pipeline import ingest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.pdf").write_bytes((SHARED / "Information_Security_Policy.pdf").read_bytes())
+    settings = settings_factory()
+    assert ingest([docs], settings=settings, embedder=embedder)["errors"] == []
+    service = AnswerService.from_settings(settings, embedder=embedder)
+
+    expiry = service.ask("How often do passwords expire?", audience="staff")
+    assert expiry.status == "answered" and "90 days" in expiry.text, (expiry.reason, expiry.text)
+    resets = service.ask("How often should password resets be reported to each State Agency involved?", audience="staff")
+    assert "monthly" in resets.text.split("[1]")[0], resets.text

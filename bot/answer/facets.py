@@ -70,9 +70,15 @@ _FIGURE = re.compile(
     r"[£$€¥]?\d[\d,.]*(?:\s?(?:%|m|bn|k|tn|million|billion|trillion))?(?![\w-])", re.I)
 
 
+# Documents write one amount several ways ("£70 million (£70m)"): each is one figure.
+_MAGNITUDE_WORDS = {"million": "m", "billion": "bn", "trillion": "tn"}
+_MAGNITUDE_WORD = re.compile(r"(?<=\d)(million|billion|trillion)$")
+
+
 def figures(text: str) -> set[str]:
-    """The amounts, counts and years `text` states, normalised ("¥44 trillion" -> "¥44trillion")."""
-    return {match.group(0).lower().replace(" ", "").rstrip(".,") for match in _FIGURE.finditer(text)}
+    """The amounts, counts and years `text` states, normalised ("¥44 trillion" -> "¥44tn", "£70 million" -> "£70m")."""
+    found = (match.group(0).lower().replace(" ", "").rstrip(".,") for match in _FIGURE.finditer(text))
+    return {_MAGNITUDE_WORD.sub(lambda word: _MAGNITUDE_WORDS[word.group(1)], figure) for figure in found}
 
 
 # A number the question pins down: a year, a version or a release ("2025", "v3.0.0", "Release 22",

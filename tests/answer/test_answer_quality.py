@@ -158,7 +158,18 @@ def test_a_caveated_sentence_that_gives_the_asked_date_answers(service):
 
 def test_figures_are_amounts_not_the_digits_of_names():
     assert figures("5G and 4G coverage under Bill C-8 and 3GPP Release 18") == {"18"}
-    assert figures("up to $10m, 35% by 2030, ¥44 trillion and 35,000 premises.") == {"$10m", "35%", "2030", "¥44trillion", "35,000"}
+    assert figures("up to $10m, 35% by 2030, ¥44 trillion and 35,000 premises.") == {"$10m", "35%", "2030", "¥44tn", "35,000"}
+
+
+def test_one_amount_written_two_ways_is_one_figure():
+    # "an initial £70 million (£70m)" repeated the £70m sentence already quoted from another document, and
+    # counted as a new amount for "how much is the £70m in dollars?".
+    from bot.answer.facets import gives_kind
+
+    assert figures("an initial £70 million (£70m), 1.5 billion dollars") == {"£70m", "1.5bn"}
+    question = "how much is the £70m tmf in us dollars"
+    assert not gives_kind("number", question, "The UK announced an initial £70 million for the TMF.")
+    assert gives_kind("number", question, "That is about US$85 million.")
 
 
 def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
@@ -250,6 +261,13 @@ def test_what_an_acronym_stands_for_is_answered_from_a_glossary_row(service):
     # and the refusal classifier declined (0.46 against a 0.49 threshold).
     answer = _answered(service, "what does CDP stand for", audience="staff")
     assert "Bureau of Cyberspace and Digital Policy" in answer.text, describe(answer)
+
+
+def test_one_amount_stated_again_in_other_words_is_not_quoted_twice(service):
+    # "an initial £70m for the ... TMF" and "an initial £70 million (£70m) for the ... TMF" from another document
+    # read as two figures, so the second was quoted as a new fact.
+    answer = _answered(service, "tmf uk 70m", audience="staff")
+    assert "£70 million (£70m)" not in answer.text, describe(answer)
 
 
 def test_sentences_that_differ_only_in_their_figures_are_both_quoted(service):

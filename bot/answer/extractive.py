@@ -565,10 +565,12 @@ def _gives(kind: str, question: str, sentence: str, also_asked: Callable[[str], 
     with a currency, magnitude or percent sign, and the countries a "which countries" question asks for
     must be countries it does not name (`type_coverage`'s tests, so the classifier sees the sentence it
     looks for): "NOFO 2" or "Release 21" holds a number but answers no "how much". A "how many" count
-    must name the thing counted and be no sum ("181 applications", not "$4.98bn of costs"). Other kinds
-    keep the looser test: any figure may be the size or date asked for, and the stricter test pulled in
-    unrelated figures for unanswerable asks."""
-    if (kind == "number" and (asks_amount(question) or counted_thing(question) is not None)) or kind == "name" or kind in _GIVEN_KINDS:
+    must name the thing counted and be no sum ("181 applications", not "$4.98bn of costs"). A designation,
+    expansion, place or interval is `gives_kind`'s alone (`_GIVEN_KINDS`). Other kinds keep the looser
+    test: any figure may be the size or date asked for, and the stricter test pulled in unrelated figures
+    for unanswerable asks."""
+    strict = kind == "name" or kind in _GIVEN_KINDS or (kind == "number" and (asks_amount(question) or counted_thing(question) is not None))
+    if strict:
         return gives_kind(kind, question, sentence, also_asked)
     return has_answer_type(kind, sentence) and not (kind == "date" and dates_another_version(question, sentence))
 

@@ -77,8 +77,13 @@ _MAGNITUDE_WORD = re.compile(r"(?<=\d)(million|billion|trillion)$")
 
 def figures(text: str) -> set[str]:
     """The amounts, counts and years `text` states, normalised ("¥44 trillion" -> "¥44tn", "£70 million" -> "£70m")."""
-    found = (match.group(0).lower().replace(" ", "").rstrip(".,") for match in _FIGURE.finditer(text))
-    return {_MAGNITUDE_WORD.sub(lambda word: _MAGNITUDE_WORDS[word.group(1)], figure) for figure in found}
+    return {_figure(match.group(0)) for match in _FIGURE.finditer(text)}
+
+
+def _figure(written: str) -> str:
+    """One figure as `figures` gives it: lower case, no spaces or trailing punctuation, magnitude abbreviated."""
+    figure = written.lower().replace(" ", "").rstrip(".,")
+    return _MAGNITUDE_WORD.sub(lambda word: _MAGNITUDE_WORDS[word.group(1)], figure)
 
 
 # A number the question pins down: a year, a version or a release ("2025", "v3.0.0", "Release 22",
@@ -307,7 +312,7 @@ def _counts(thing: Part | None, question: str, sentence: str) -> bool:
     sentence = _NOT_A_COUNT.sub(lambda found: " " * len(found.group(0)), sentence)
     asked = figures(question) | {w.lower() for w in _NUMBER_WORD.findall(question)}
     for found in (*_FIGURE.finditer(sentence), *_NUMBER_WORD.finditer(sentence)):
-        number = found.group(0).lower().replace(" ", "").rstrip(".,")
+        number = _figure(found.group(0))
         if number in asked or _YEAR.fullmatch(number):
             continue
         if thing is None:

@@ -170,6 +170,10 @@ def test_one_amount_written_two_ways_is_one_figure():
     question = "how much is the £70m tmf in us dollars"
     assert not gives_kind("number", question, "The UK announced an initial £70 million for the TMF.")
     assert gives_kind("number", question, "That is about US$85 million.")
+    # A count is read the same way: "70 million" restates the question's "70 million", "20 million" is new.
+    count = "how many of the 70 million premises got gigabit"
+    assert not gives_kind("number", count, "Gigabit reached 70 million premises.")
+    assert gives_kind("number", count, "Gigabit reached 20 million premises.")
 
 
 def test_pinned_numbers_are_years_versions_and_releases_not_names_or_amounts():
